@@ -1,0 +1,10 @@
+/** The engine's public surface: everything outside engine/ imports from here. */
+export { Engine, type EngineOptions, type EngineStats } from './engine.js';
+export { RouteTable, type RouteMatch } from './route-table.js';
+export {
+  EngineError, QueueFullError, EngineClosedError, JobTerminatedError, EngineOptionsError, JOB_FAILURE,
+} from './errors.js';
+export type {
+  SubmitRequest, JobRequest, JobResponse, JobResult, JobFailure, JobProgress, JobContext, Handler,
+  RouteDefinition, JobEventKind, JobEventListener,
+} from './types.js';

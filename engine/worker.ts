@@ -1,0 +1,308 @@
+import type { MessagePort } from 'node:worker_threads';
+import {
+  createRequestUnpacker, createResponsePacker, RecordReader, RESPONSE_CANCELLED, RESPONSE_FAILED,
+  RESPONSE_PROGRESS, RESPONSE_RESULT, type RequestEnvelope, type ResponseEnvelope,
+} from './codec.js';
+import { Doorbell } from './doorbell.js';
+import { JOB_FAILURE } from './errors.js';
+import { JobRun } from './job-run.js';
+import {
+  ABORT_NONE, ABORT_TIMED_OUT, DOORBELL_CANCEL_GENERATION, DOORBELL_RESPONSE_RING_FULL, DOORBELL_SHUTDOWN,
+} from './layout.js';
+import { normaliseResponse } from './normalise-response.js';
+import { RingQueue } from './ring-queue.js';
+import { RouteTable } from './route-table.js';
+import type { ServeTask } from './serve-task.js';
+import type { JobRequest, RouteDefinition } from './types.js';
+
+/**
+ * The worker side of a lane: Piscina runs `serve` as one task that lasts as long as the worker.
+ *
+ * It pulls envelopes from its request ring while it runs fewer than `concurrency` jobs, runs
+ * each handler in a `JobRun` context, and writes results to its response ring, publishing
+ * them in batches (one atomic store and at most one wake-up per batch). While its JS is idle
+ * it waits on its doorbell with `Atomics.waitAsync`, so timers and I/O of awaiting handlers
+ * keep running and no core spins.
+ */
+export default async function serve(task: ServeTask): Promise<string> {
+  const lane = new WorkerLane(task, await RouteTable.load(task.handlerModules));
+  return lane.run();
+}
+
+class WorkerLane {
+  readonly #requests: RingQueue;
+  readonly #responses: RingQueue;
+  readonly #doorbell: Doorbell;
+  readonly #mainDoorbell: Doorbell;
+  readonly #abortSlots: Int32Array;
+  readonly #port: MessagePort;
+  readonly #routes: RouteTable;
+  readonly #concurrency: number;
+  readonly #progressIntervalMs: number;
+  readonly #reader = new RecordReader(createRequestUnpacker());
+  readonly #packer = createResponsePacker();
+  readonly #running = new Set<JobRun>();
+  /** Encoded responses that did not fit in the response ring; sent first once it drains. */
+  readonly #backlog: Uint8Array[] = [];
+  /** Spilled envelopes that arrived over the port before their ring record was read, and waiters for the others. */
+  readonly #spilled = new Map<number, RequestEnvelope>();
+  readonly #spillWaiters = new Map<number, (envelope: RequestEnvelope) => void>();
+  readonly #progressDirty: JobRun[] = [];
+  /** Envelopes taken from the ring in one pump, reused. */
+  readonly #batch: RequestEnvelope[] = [];
+  #progressTimer: NodeJS.Timeout | undefined;
+  #cancelGeneration = 0;
+  #flushScheduled = false;
+  #pumping = false;
+  #pumpAgain = false;
+  #unpublished = false;
+  #finished: ((value: string) => void) | undefined;
+
+  constructor(task: ServeTask, routes: RouteTable) {
+    this.#requests = new RingQueue(task.requestRing);
+    this.#responses = new RingQueue(task.responseRing);
+    this.#doorbell = new Doorbell(task.workerDoorbell);
+    this.#mainDoorbell = new Doorbell(task.mainDoorbell);
+    this.#abortSlots = new Int32Array(task.abortSlots);
+    this.#port = task.port;
+    this.#routes = routes;
+    this.#concurrency = task.concurrency;
+    this.#progressIntervalMs = task.progressIntervalMs;
+    this.#port.on('message', (envelope: RequestEnvelope) => this.#onSpilledEnvelope(envelope));
+  }
+
+  run(): Promise<string> {
+    const done = new Promise<string>((resolve) => { this.#finished = resolve; });
+    void this.#waitLoop();
+    return done;
+  }
+
+  async #waitLoop(): Promise<void> {
+    for (;;) {
+      const sequence = this.#doorbell.prepareToSleep();
+      this.#onWake();
+      if (this.#shuttingDown() && this.#running.size === 0 && this.#requests.isEmpty()) break;
+      const wait = this.#doorbell.sleepAsync(sequence);
+      if (wait !== null) await wait;
+      this.#doorbell.awake();
+    }
+    this.#flush();
+    this.#port.close();
+    this.#finished!('stopped');
+  }
+
+  #shuttingDown(): boolean {
+    return Atomics.load(this.#doorbell.words, DOORBELL_SHUTDOWN) !== 0;
+  }
+
+  #onWake(): void {
+    const generation = Atomics.load(this.#doorbell.words, DOORBELL_CANCEL_GENERATION);
+    if (generation !== this.#cancelGeneration) {
+      this.#cancelGeneration = generation;
+      for (const run of this.#running) if (run.abortReason !== ABORT_NONE) run.abort();
+    }
+    if (Atomics.load(this.#doorbell.words, DOORBELL_RESPONSE_RING_FULL) !== 0) {
+      Atomics.store(this.#doorbell.words, DOORBELL_RESPONSE_RING_FULL, 0);
+      this.#drainBacklog();
+    }
+    this.#pump();
+    this.#flush();
+  }
+
+  /**
+   * Starts queued jobs while there is room; called on wake-ups and whenever a job ends. A job
+   * that ends synchronously calls back in here: that only asks the running loop to go round
+   * again, so the stack stays flat however many such jobs follow each other.
+   */
+  #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    const batch = this.#batch;
+    do {
+      this.#pumpAgain = false;
+      while (this.#running.size + batch.length < this.#concurrency) {
+        const offset = this.#requests.peek();
+        if (offset < 0) break;
+        batch.push(this.#reader.decode<RequestEnvelope>(this.#requests.bytes, offset, this.#requests.recordLength(offset)));
+        this.#requests.advance(offset);
+      }
+      if (batch.length === 0) break;
+      // Publish the read cursor before running anything: the main thread learns from it which
+      // jobs started, and a handler that never yields would otherwise keep that hidden.
+      this.#requests.release();
+      this.#mainDoorbell.ring();
+      for (let i = 0; i < batch.length; i++) this.#start(batch[i]);
+      batch.length = 0;
+    } while (this.#pumpAgain);
+    this.#pumping = false;
+  }
+
+  #start(envelope: RequestEnvelope): void {
+    const run = new JobRun(envelope.jobId, envelope.slot, envelope.deadline, envelope.attempt, this.#abortSlots, this.#onProgress);
+    this.#running.add(run);
+    if (run.abortReason !== ABORT_NONE) {
+      // Cancelled while queued: it never starts.
+      this.#end(run, cancelledEnvelope(run));
+      return;
+    }
+    if (envelope.spilled) {
+      const arrived = this.#spilled.get(envelope.jobId);
+      if (arrived !== undefined) {
+        this.#spilled.delete(envelope.jobId);
+        void this.#execute(run, arrived);
+      } else {
+        this.#spillWaiters.set(envelope.jobId, (full) => void this.#execute(run, full));
+      }
+      return;
+    }
+    void this.#execute(run, envelope);
+  }
+
+  #onSpilledEnvelope(envelope: RequestEnvelope): void {
+    const waiter = this.#spillWaiters.get(envelope.jobId);
+    if (waiter === undefined) {
+      this.#spilled.set(envelope.jobId, envelope);
+    } else {
+      this.#spillWaiters.delete(envelope.jobId);
+      waiter(envelope);
+    }
+  }
+
+  async #execute(run: JobRun, envelope: RequestEnvelope): Promise<void> {
+    const route: RouteDefinition = this.#routes.routes[envelope.route];
+    let response: ResponseEnvelope;
+    try {
+      const request: JobRequest = {
+        method: envelope.method,
+        path: envelope.path,
+        query: envelope.query,
+        headers: headerObject(envelope.headers),
+        params: this.#routes.params(envelope.route, envelope.path),
+        body: envelope.body ?? EMPTY_BODY,
+      };
+      const result = normaliseResponse(await route.handler(request, run));
+      response = result.ok
+        ? { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body }
+        : failureEnvelope(run, 500, JOB_FAILURE.badResponse, result.message, null);
+    } catch (error) {
+      response = errorEnvelope(run, error);
+    }
+    // Once cancelled, a job ends cancelled whatever its handler did: caught the termination,
+    // carried on, returned a value. Its result is discarded here.
+    if (run.abortReason !== ABORT_NONE) response = cancelledEnvelope(run);
+    this.#end(run, response);
+  }
+
+  #end(run: JobRun, response: ResponseEnvelope): void {
+    this.#running.delete(run);
+    if (run.pendingProgress !== null && response.kind === RESPONSE_RESULT) this.#writeProgress(run);
+    run.pendingProgress = null;
+    this.#write(response);
+    this.#pump();
+  }
+
+  readonly #onProgress = (run: JobRun): void => {
+    this.#progressDirty.push(run);
+    this.#progressTimer ??= setTimeout(flushProgress, this.#progressIntervalMs, this);
+  };
+
+  /** Sends the latest progress of every job that reported some since the last tick. */
+  flushProgressNow(): void {
+    this.#progressTimer = undefined;
+    for (const run of this.#progressDirty) {
+      if (run.pendingProgress !== null && this.#running.has(run)) this.#writeProgress(run);
+      run.pendingProgress = null;
+    }
+    this.#progressDirty.length = 0;
+    this.#flush();
+  }
+
+  #writeProgress(run: JobRun): void {
+    this.#write({ ...RESPONSE_TEMPLATE, kind: RESPONSE_PROGRESS, jobId: run.jobId, slot: run.slot, progress: run.pendingProgress });
+  }
+
+  #write(response: ResponseEnvelope): void {
+    const encoded = this.#packer.pack(response);
+    if (encoded.length > this.#responses.maxRecordBytes) {
+      // Too large for the ring: the whole envelope travels over the port (transferred, not copied twice).
+      this.#port.postMessage(response, response.body !== null && ownsWholeBuffer(response.body) ? [response.body.buffer as ArrayBuffer] : []);
+      return;
+    }
+    if (this.#backlog.length > 0 || !this.#responses.tryWrite(encoded)) {
+      this.#backlog.push(Uint8Array.prototype.slice.call(encoded));
+      Atomics.store(this.#doorbell.words, DOORBELL_RESPONSE_RING_FULL, 1);
+      this.#drainBacklog();
+    }
+    this.#unpublished = true;
+    this.#scheduleFlush();
+  }
+
+  #drainBacklog(): void {
+    let sent = 0;
+    while (sent < this.#backlog.length && this.#responses.tryWrite(this.#backlog[sent])) sent++;
+    if (sent > 0) {
+      this.#backlog.splice(0, sent);
+      this.#unpublished = true;
+      this.#scheduleFlush();
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flushFromMicrotask);
+  }
+
+  readonly #flushFromMicrotask = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    if (!this.#unpublished) return;
+    this.#unpublished = false;
+    this.#responses.publish();
+    this.#mainDoorbell.ring();
+  }
+}
+
+function flushProgress(lane: WorkerLane): void {
+  lane.flushProgressNow();
+}
+
+const EMPTY_BODY = new Uint8Array(0);
+
+const RESPONSE_TEMPLATE: ResponseEnvelope = {
+  kind: 0, jobId: 0, slot: 0, status: 0, headers: null, body: null, code: null, message: null, errorNum: null, progress: null,
+};
+
+function cancelledEnvelope(run: JobRun): ResponseEnvelope {
+  return { ...RESPONSE_TEMPLATE, kind: RESPONSE_CANCELLED, jobId: run.jobId, slot: run.slot, status: run.abortReason === ABORT_TIMED_OUT ? 1 : 0 };
+}
+
+function failureEnvelope(run: JobRun, status: number, code: string, message: string, errorNum: number | null): ResponseEnvelope {
+  return { ...RESPONSE_TEMPLATE, kind: RESPONSE_FAILED, jobId: run.jobId, slot: run.slot, status, code, message, errorNum };
+}
+
+/** A thrown error keeps its own HTTP status (`status` or `statusCode`, 400-599) and ArangoDB `errorNum`. */
+function errorEnvelope(run: JobRun, error: unknown): ResponseEnvelope {
+  const candidate = error as { status?: unknown; statusCode?: unknown; errorNum?: unknown; message?: unknown } | null;
+  const ownStatus = candidate?.status ?? candidate?.statusCode;
+  const status = typeof ownStatus === 'number' && Number.isInteger(ownStatus) && ownStatus >= 400 && ownStatus <= 599 ? ownStatus : 500;
+  const errorNum = typeof candidate?.errorNum === 'number' ? candidate.errorNum : null;
+  const message = typeof candidate?.message === 'string' && candidate.message !== '' ? candidate.message : String(error);
+  return failureEnvelope(run, status, JOB_FAILURE.handlerError, message, errorNum);
+}
+
+function headerObject(flat: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
+  return headers;
+}
+
+function ownsWholeBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+}
