@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { parseServerOptions, renderHelp, OptionsError, type ServerOptions } from './options.js';
+
+function parse(argv: string[]): ServerOptions {
+  const options = parseServerOptions(argv);
+  assert.notEqual(options, 'help');
+  return options as ServerOptions;
+}
+
+function assertBadOption(argv: string[], messagePart: RegExp): void {
+  assert.throws(() => parseServerOptions(argv), (error: unknown) => {
+    assert.ok(error instanceof OptionsError);
+    assert.equal(error.code, 'ERR_BAD_OPTION');
+    assert.match(error.message, messagePart);
+    return true;
+  });
+}
+
+test('no arguments give the documented defaults', () => {
+  assert.deepEqual(parse([]), {
+    host: '127.0.0.1',
+    port: 8529,
+    threads: availableParallelism(),
+    workerConcurrency: 64,
+    maximalQueueSize: 4096,
+    authentication: false,
+    jwtSecret: undefined,
+    usersFile: undefined,
+    handlerModules: [],
+    cancelGraceMs: 250,
+    jobTimeoutMs: 0,
+    maxBodySize: 67108864,
+    logLevel: 'info',
+    shutdownTimeoutMs: 10000,
+  });
+});
+
+test('--name value and --name=value set every option alike', () => {
+  const spaced = [
+    '--server.endpoint', 'tcp://0.0.0.0:0', '--server.threads', '3', '--server.worker-concurrency', '8',
+    '--server.maximal-queue-size', '100', '--server.authentication', 'true', '--server.jwt-secret', 's3cret',
+    '--server.users', 'users.json', '--server.handlers', 'h.js', '--job.cancel-grace', '0', '--job.timeout', '1.5',
+    '--server.max-body-size', '1024', '--log.level', 'debug', '--server.shutdown-timeout', '500',
+  ];
+  const joined: string[] = [];
+  for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
+  const expected: ServerOptions = {
+    host: '0.0.0.0', port: 0, threads: 3, workerConcurrency: 8, maximalQueueSize: 100, authentication: true,
+    jwtSecret: 's3cret', usersFile: resolve('users.json'), handlerModules: [resolve('h.js')], cancelGraceMs: 0,
+    jobTimeoutMs: 1500, maxBodySize: 1024, logLevel: 'debug', shutdownTimeoutMs: 500,
+  };
+  assert.deepEqual(parse(spaced), expected);
+  assert.deepEqual(parse(joined), expected);
+});
+
+test('endpoints accept http://, IPv6 and host names', () => {
+  assert.deepEqual(parse(['--server.endpoint', 'http://localhost:80']), { ...parse([]), host: 'localhost', port: 80 });
+  const ipv6 = parse(['--server.endpoint=tcp://[::1]:65535']);
+  assert.equal(ipv6.host, '::1');
+  assert.equal(ipv6.port, 65535);
+});
+
+test('--server.handlers repeats, keeps order and resolves against cwd', () => {
+  const options = parse(['--server.handlers', 'b.js', '--server.handlers=/abs/a.js', '--server.handlers', './c.js']);
+  assert.deepEqual(options.handlerModules, [resolve('b.js'), '/abs/a.js', resolve('c.js')]);
+});
+
+test('booleans: a bare flag is true, false and friends parse', () => {
+  assert.equal(parse(['--server.authentication']).authentication, true);
+  assert.equal(parse(['--server.authentication', '--log.level', 'warn']).authentication, true);
+  assert.equal(parse(['--server.authentication', 'false']).authentication, false);
+  assert.equal(parse(['--server.authentication=off']).authentication, false);
+});
+
+test('--job.timeout takes fractional seconds and stores milliseconds', () => {
+  assert.equal(parse(['--job.timeout', '0.25']).jobTimeoutMs, 250);
+  assert.equal(parse(['--job.timeout', '.0001']).jobTimeoutMs, 1);
+  assert.equal(parse(['--job.timeout', '0']).jobTimeoutMs, 0);
+});
+
+test('--help and -h ask for help', () => {
+  assert.equal(parseServerOptions(['--help']), 'help');
+  assert.equal(parseServerOptions(['--server.threads', '2', '-h']), 'help');
+});
+
+test('unknown options and stray arguments are refused', () => {
+  assertBadOption(['--server.thread', '2'], /unknown option "--server.thread"/);
+  assertBadOption(['-x'], /unexpected argument "-x"/);
+  assertBadOption(['extra'], /unexpected argument "extra"/);
+});
+
+test('missing values are refused', () => {
+  assertBadOption(['--server.threads'], /^--server.threads: missing value$/);
+  assertBadOption(['--server.jwt-secret', '--log.level', 'info'], /^--server.jwt-secret: missing value$/);
+  assertBadOption(['--server.jwt-secret='], /^--server.jwt-secret: expected a non-empty value, got ""$/);
+});
+
+test('malformed numbers are refused with the option and the value', () => {
+  assertBadOption(['--server.threads', 'abc'], /^--server.threads: expected a positive integer up to 1024, got "abc"$/);
+  for (const bad of ['', '1.5', '-1', '1e3', '0x10', ' 4', '+4']) {
+    assertBadOption([`--server.worker-concurrency=${bad}`], /^--server.worker-concurrency: expected a positive integer/);
+  }
+  assertBadOption(['--job.timeout', '-1'], /^--job.timeout: expected a number of seconds/);
+  assertBadOption(['--job.timeout', '1s'], /^--job.timeout: expected a number of seconds/);
+  assertBadOption(['--job.cancel-grace', '2.5'], /^--job.cancel-grace: expected milliseconds/);
+});
+
+test('out-of-range numbers are refused', () => {
+  assertBadOption(['--server.threads', '0'], /got "0"/);
+  assertBadOption(['--server.maximal-queue-size', '0'], /got "0"/);
+  assertBadOption(['--server.max-body-size', '0'], /got "0"/);
+  assertBadOption(['--server.shutdown-timeout', '2147483648'], /got "2147483648"/);
+  assertBadOption(['--job.timeout', '2147484'], /got "2147484"/);
+  assertBadOption(['--server.endpoint', 'tcp://127.0.0.1:65536'], /^--server.endpoint: expected tcp:\/\/HOST:PORT/);
+});
+
+test('malformed booleans, endpoints and log levels are refused', () => {
+  assertBadOption(['--server.authentication=maybe'], /^--server.authentication: expected true or false, got "maybe"$/);
+  assertBadOption(['--server.authentication', 'maybe'], /unexpected argument "maybe"/);
+  for (const bad of ['127.0.0.1:8529', 'ssl://127.0.0.1:8529', 'tcp://127.0.0.1', 'tcp://:8529', 'tcp://h:80/x']) {
+    assertBadOption(['--server.endpoint', bad], new RegExp(`^--server.endpoint: expected .*, got "${bad}"$`));
+  }
+  assertBadOption(['--log.level', 'verbose'], /^--log.level: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/);
+});
+
+test('a single-valued option given twice is refused', () => {
+  assertBadOption(['--server.threads', '2', '--server.threads=3'], /^--server.threads: given more than once$/);
+});
+
+test('help lists every option with its default, aligned', () => {
+  const help = renderHelp();
+  const names = [
+    '--server.endpoint', '--server.threads', '--server.worker-concurrency', '--server.maximal-queue-size',
+    '--server.authentication', '--server.jwt-secret', '--server.users', '--server.handlers', '--job.cancel-grace',
+    '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--help',
+  ];
+  const optionLines = help.split('\n').filter((line) => line.startsWith('  --'));
+  assert.equal(optionLines.length, names.length);
+  for (const name of names) assert.ok(optionLines.some((line) => line.startsWith(`  ${name} `) || line.startsWith(`  ${name},`)), name);
+  for (const line of optionLines.slice(0, -1)) assert.match(line, /\[default: .+\]$/);
+  assert.match(help, /tcp:\/\/127\.0\.0\.1:8529/);
+  assert.match(help, /67108864/);
+  const descriptionColumns = new Set(optionLines.map((line) => line.slice(2).search(/ {2}\S/)));
+  assert.equal(descriptionColumns.size, 1);
+});

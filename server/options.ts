@@ -1,0 +1,246 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { constants as bufferConstants } from 'node:buffer';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Settings of one server process, from the command line (`parseServerOptions`). */
+export interface ServerOptions {
+  host: string;
+  /** 0 asks the OS for an ephemeral port. */
+  port: number;
+  /** Worker threads in the pool. */
+  threads: number;
+  /** Async jobs one worker runs at once. */
+  workerConcurrency: number;
+  /** Jobs waiting or running before new ones are refused. */
+  maximalQueueSize: number;
+  authentication: boolean;
+  jwtSecret: string | undefined;
+  /** Absolute path. */
+  usersFile: string | undefined;
+  /** Absolute paths, in command-line order. */
+  handlerModules: string[];
+  /** Grace period a cancelled job gets to stop, in ms. */
+  cancelGraceMs: number;
+  /** Server-wide job deadline in ms; 0 means none. */
+  jobTimeoutMs: number;
+  /** Largest accepted request body, in bytes. */
+  maxBodySize: number;
+  logLevel: LogLevel;
+  /** On SIGTERM, how long running jobs may finish before they are cancelled, in ms. */
+  shutdownTimeoutMs: number;
+}
+
+/** A command line the server cannot start with; the message names the option and the bad value. */
+export class OptionsError extends Error {
+  readonly code = 'ERR_BAD_OPTION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionsError';
+  }
+}
+
+interface Endpoint {
+  host: string;
+  port: number;
+}
+
+interface OptionSpec<Value> {
+  readonly name: `--${string}`;
+  /** Placeholder for the value in --help. */
+  readonly valueName: string;
+  readonly help: string;
+  /** A factory, so that no two parses share a default array. */
+  readonly defaultValue: () => Value;
+  /** How --help shows the default when `String(defaultValue())` would not say it well. */
+  readonly defaultText?: string;
+  /** A flag given without a value takes this one (booleans). */
+  readonly implicitValue?: string;
+  /** Repeatable options accumulate through `previous`; others may be given only once. */
+  readonly repeatable?: boolean;
+  parse(value: string, name: string, previous: Value): Value;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+// setTimeout silently turns delays above 2^31-1 ms into 1 ms, so a longer grace or timeout would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const BOOLEAN_VALUES: ReadonlyMap<string, boolean> = new Map([
+  ['true', true], ['yes', true], ['on', true], ['1', true],
+  ['false', false], ['no', false], ['off', false], ['0', false],
+]);
+
+function fail(name: string, expected: string, value: string): never {
+  throw new OptionsError(`${name}: expected ${expected}, got ${JSON.stringify(value)}`);
+}
+
+function integerIn(minimum: number, maximum: number, expected: string) {
+  return (value: string, name: string): number => {
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!(parsed >= minimum && parsed <= maximum)) fail(name, expected, value);
+    return parsed;
+  };
+}
+
+function parseBoolean(value: string, name: string): boolean {
+  const parsed = BOOLEAN_VALUES.get(value.toLowerCase());
+  if (parsed === undefined) fail(name, 'true or false', value);
+  return parsed;
+}
+
+function parseNonEmpty(value: string, name: string): string {
+  if (value === '') fail(name, 'a non-empty value', value);
+  return value;
+}
+
+function parseEndpoint(value: string, name: string): Endpoint {
+  // ArangoDB also knows ssl:// and unix://; this server speaks plain TCP only.
+  const match = /^(?:tcp|http):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  const port = match === null ? Number.NaN : Number(match[2]);
+  if (match === null || !(port <= 65535)) fail(name, 'tcp://HOST:PORT with a port from 0 to 65535', value);
+  return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+function parseSecondsAsMs(value: string, name: string): number {
+  const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+  // Round up so that a tiny positive timeout stays a timeout rather than becoming 0 = none.
+  const ms = Math.ceil(seconds * 1000);
+  if (!(ms <= MAX_TIMER_MS)) fail(name, `a number of seconds from 0 to ${MAX_TIMER_MS / 1000}`, value);
+  return ms;
+}
+
+const ENDPOINT: OptionSpec<Endpoint> = {
+  name: '--server.endpoint', valueName: 'tcp://HOST:PORT',
+  help: 'address to listen on (http:// also accepted; port 0 picks a free port)',
+  defaultValue: () => ({ host: '127.0.0.1', port: 8529 }), defaultText: 'tcp://127.0.0.1:8529',
+  parse: parseEndpoint,
+};
+const THREADS: OptionSpec<number> = {
+  name: '--server.threads', valueName: 'N', help: 'worker threads running jobs',
+  defaultValue: () => availableParallelism(), defaultText: `${availableParallelism()} (os.availableParallelism())`,
+  parse: integerIn(1, 1024, 'a positive integer up to 1024'),
+};
+const WORKER_CONCURRENCY: OptionSpec<number> = {
+  name: '--server.worker-concurrency', valueName: 'N', help: 'async jobs one worker runs at once',
+  defaultValue: () => 64, parse: integerIn(1, 65536, 'a positive integer up to 65536'),
+};
+const MAXIMAL_QUEUE_SIZE: OptionSpec<number> = {
+  name: '--server.maximal-queue-size', valueName: 'N', help: 'jobs queued or running before new ones are refused',
+  defaultValue: () => 4096, parse: integerIn(1, 2 ** 30, 'a positive integer up to 2^30'),
+};
+const AUTHENTICATION: OptionSpec<boolean> = {
+  name: '--server.authentication', valueName: 'true|false', help: 'require Basic or JWT credentials on every request',
+  defaultValue: () => false, implicitValue: 'true', parse: parseBoolean,
+};
+const JWT_SECRET: OptionSpec<string | undefined> = {
+  name: '--server.jwt-secret', valueName: 'SECRET', help: 'HS256 secret that signs and checks JWTs',
+  defaultValue: () => undefined, defaultText: 'random per process', parse: parseNonEmpty,
+};
+const USERS: OptionSpec<string | undefined> = {
+  name: '--server.users', valueName: 'FILE', help: 'JSON users file (see scripts/add-user)',
+  defaultValue: () => undefined, parse: (value, name) => resolve(parseNonEmpty(value, name)),
+};
+const HANDLERS: OptionSpec<string[]> = {
+  name: '--server.handlers', valueName: 'PATH', help: 'handler module to load; repeat for more, in order',
+  defaultValue: () => [], repeatable: true,
+  parse: (value, name, previous) => [...previous, resolve(parseNonEmpty(value, name))],
+};
+const CANCEL_GRACE: OptionSpec<number> = {
+  name: '--job.cancel-grace', valueName: 'MS', help: 'grace period a cancelled job gets to stop',
+  defaultValue: () => 250, parse: integerIn(0, MAX_TIMER_MS, `milliseconds from 0 to ${MAX_TIMER_MS}`),
+};
+const JOB_TIMEOUT: OptionSpec<number> = {
+  name: '--job.timeout', valueName: 'SECONDS', help: 'server-wide job deadline, fractions allowed',
+  defaultValue: () => 0, defaultText: '0 (none)', parse: parseSecondsAsMs,
+};
+const MAX_BODY_SIZE: OptionSpec<number> = {
+  name: '--server.max-body-size', valueName: 'BYTES', help: 'largest accepted request body',
+  defaultValue: () => 64 * 1024 * 1024, defaultText: '67108864 (64 MiB)',
+  // A body is gathered into one Buffer, which cannot exceed this length.
+  parse: integerIn(1, bufferConstants.MAX_LENGTH, `a positive integer up to ${bufferConstants.MAX_LENGTH}`),
+};
+const LOG_LEVEL: OptionSpec<LogLevel> = {
+  name: '--log.level', valueName: 'LEVEL', help: `log verbosity: ${LOG_LEVELS.join('|')}`,
+  defaultValue: () => 'info',
+  parse: (value, name) => LOG_LEVELS.find((level) => level === value) ?? fail(name, `one of ${LOG_LEVELS.join(', ')}`, value),
+};
+const SHUTDOWN_TIMEOUT: OptionSpec<number> = {
+  name: '--server.shutdown-timeout', valueName: 'MS', help: 'on SIGTERM, time running jobs get before they are cancelled',
+  defaultValue: () => 10000, parse: integerIn(0, MAX_TIMER_MS, `milliseconds from 0 to ${MAX_TIMER_MS}`),
+};
+
+// Method syntax in OptionSpec makes `parse` bivariant, so each spec fits this wider type.
+const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
+  ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS, HANDLERS,
+  CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT,
+];
+const SPECS_BY_NAME: ReadonlyMap<string, OptionSpec<unknown>> = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
+const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
+
+/**
+ * Parses ArangoDB-style options, `--name value` or `--name=value`.
+ * Returns 'help' when --help or -h comes before any error.
+ * @throws OptionsError on unknown options, missing or malformed values.
+ */
+export function parseServerOptions(argv: readonly string[]): ServerOptions | 'help' {
+  const values = new Map<OptionSpec<unknown>, unknown>();
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index];
+    if (HELP_FLAGS.has(argument)) return 'help';
+    if (!argument.startsWith('--')) throw new OptionsError(`unexpected argument ${JSON.stringify(argument)}`);
+    const equals = argument.indexOf('=');
+    const name = equals === -1 ? argument : argument.slice(0, equals);
+    const spec = SPECS_BY_NAME.get(name);
+    if (spec === undefined) throw new OptionsError(`unknown option ${JSON.stringify(name)} (see --help)`);
+    if (values.has(spec) && spec.repeatable !== true) throw new OptionsError(`${name}: given more than once`);
+
+    let value: string;
+    if (equals !== -1) {
+      value = argument.slice(equals + 1);
+    } else if (index + 1 < argv.length && !argv[index + 1].startsWith('--')
+      && (spec.implicitValue === undefined || BOOLEAN_VALUES.has(argv[index + 1].toLowerCase()))) {
+      // A following `--x` is taken for the next option, not a value; such a value needs the `=` form.
+      value = argv[++index];
+    } else if (spec.implicitValue !== undefined) {
+      value = spec.implicitValue;
+    } else {
+      throw new OptionsError(`${name}: missing value`);
+    }
+    values.set(spec, spec.parse(value, name, values.has(spec) ? values.get(spec) : spec.defaultValue()));
+  }
+
+  const read = <Value>(spec: OptionSpec<Value>): Value =>
+    (values.has(spec) ? values.get(spec) : spec.defaultValue()) as Value;
+  const endpoint = read(ENDPOINT);
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    threads: read(THREADS),
+    workerConcurrency: read(WORKER_CONCURRENCY),
+    maximalQueueSize: read(MAXIMAL_QUEUE_SIZE),
+    authentication: read(AUTHENTICATION),
+    jwtSecret: read(JWT_SECRET),
+    usersFile: read(USERS),
+    handlerModules: read(HANDLERS),
+    cancelGraceMs: read(CANCEL_GRACE),
+    jobTimeoutMs: read(JOB_TIMEOUT),
+    maxBodySize: read(MAX_BODY_SIZE),
+    logLevel: read(LOG_LEVEL),
+    shutdownTimeoutMs: read(SHUTDOWN_TIMEOUT),
+  };
+}
+
+function describeDefault(spec: OptionSpec<unknown>): string {
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  const value = spec.defaultValue();
+  return value === undefined || (Array.isArray(value) && value.length === 0) ? '(none)' : String(value);
+}
+
+/** The --help text: every option with its value placeholder, description and default, in aligned columns. */
+export function renderHelp(): string {
+  const rows = OPTION_SPECS.map((spec) => [`${spec.name} ${spec.valueName}`, `${spec.help} [default: ${describeDefault(spec)}]`]);
+  rows.push(['--help, -h', 'print this help and exit']);
+  const width = Math.max(...rows.map(([usage]) => usage.length));
+  const lines = rows.map(([usage, description]) => `  ${usage.padEnd(width)}  ${description}`);
+  return ['Usage: node dist/server/main.js [options]', '', 'Options (--name value or --name=value):', ...lines, ''].join('\n');
+}
