@@ -1,0 +1,247 @@
+import uWS from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult } from '../engine/index.js';
+import { ERROR_NUM, errorBody, errorFromEngine } from './arango-errors.js';
+import type { Authenticator } from './auth.js';
+import type { Caller } from './caller.js';
+import { Exchange } from './exchange.js';
+import { JobApi } from './job-api.js';
+import type { JobTable, StoredResult } from './job-table.js';
+import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from './metrics.js';
+import { readBody } from './request-body.js';
+
+export interface HttpFrontOptions {
+  engine: Engine;
+  table: JobTable;
+  authenticator: Authenticator;
+  authentication: boolean;
+  metrics: ServerMetrics;
+  maxBodySize: number;
+}
+
+const NO_HEADERS: string[] = [];
+const JSON_HEADERS = ['content-type', 'application/json; charset=utf-8'];
+const AUTH_BODY_LIMIT = 64 * 1024;
+const UNAUTHORIZED_HEADERS = ['content-type', 'application/json; charset=utf-8', 'www-authenticate', 'Bearer token_type="JWT", realm="ArangoDB"'];
+const UNAUTHORIZED_BODY = errorBody(401, ERROR_NUM.unauthorized, 'not authorized to execute this request');
+
+/**
+ * The uWebSockets.js front: parses, routes and authenticates each request on the main thread,
+ * then either answers it here (job API, login, metrics, errors) or hands it to the engine in
+ * the mode its `x-arango-async` header asks for, as ArangoDB does: routing and authentication
+ * come before anything is queued.
+ */
+export class HttpFront {
+  readonly #app: TemplatedApp;
+  readonly #engine: Engine;
+  readonly #table: JobTable;
+  readonly #authenticator: Authenticator;
+  readonly #authentication: boolean;
+  readonly #metrics: ServerMetrics;
+  readonly #maxBodySize: number;
+  readonly #jobApi: JobApi;
+  /** Blocking requests waiting for their job, by job id. */
+  readonly #blocking = new Map<number, BlockingExchange>();
+  #listenSocket: us_listen_socket | null = null;
+  #closing = false;
+
+  constructor(options: HttpFrontOptions) {
+    this.#engine = options.engine;
+    this.#table = options.table;
+    this.#authenticator = options.authenticator;
+    this.#authentication = options.authentication;
+    this.#metrics = options.metrics;
+    this.#maxBodySize = options.maxBodySize;
+    this.#jobApi = new JobApi(this.#table, this.#engine, (jobId) => this.#metrics.cancelRequested(jobId));
+    this.#app = uWS.App().any('/*', (res, req) => this.#onRequest(res, req));
+    this.#engine.subscribe(this.#onJobEvent);
+  }
+
+  /** Starts listening; resolves with the port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#app.listen(host, port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
+          return;
+        }
+        this.#listenSocket = socket;
+        resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
+      });
+    });
+  }
+
+  /** Stops accepting connections; requests in flight still get their answers. */
+  stopListening(): void {
+    this.#closing = true;
+    if (this.#listenSocket !== null) {
+      uWS.us_listen_socket_close(this.#listenSocket);
+      this.#listenSocket = null;
+    }
+  }
+
+  #onRequest(res: HttpResponse, req: HttpRequest): void {
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    let path = req.getUrl();
+    const query = req.getQuery() ?? '';
+    // ArangoDB clients address a database: /_db/{name}/... This server has one, so any name works.
+    if (path.startsWith('/_db/')) {
+      const slash = path.indexOf('/', 5);
+      path = slash < 0 ? '/' : path.slice(slash);
+    }
+    const exchange = new Exchange(res, method === 'HEAD');
+    if (path.startsWith('/_api/job') && (path.length === 9 || path.charCodeAt(9) === 0x2f)) {
+      const caller = this.#authenticate(req, exchange);
+      if (caller !== null) {
+        this.#jobApi.handle(exchange, method, path.slice(9), query, caller);
+        this.#metrics.countRequest(MODE_INLINE, exchange.status);
+      }
+      return;
+    }
+    if (path === '/_open/auth') return this.#login(req, exchange, method);
+    if (path === '/_admin/metrics') return this.#serveMetrics(req, exchange, method);
+
+    let match;
+    try {
+      match = this.#engine.routes.match(method, path);
+    } catch (error) {
+      if (!(error instanceof URIError)) throw error;
+      return this.#inlineError(exchange, 400, ERROR_NUM.badParameter, `malformed path "${path}"`);
+    }
+    if (match.kind === 'notFound') return this.#inlineError(exchange, 404, ERROR_NUM.notFound, `unknown path '${path}'`);
+    if (match.kind === 'methodNotAllowed') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
+    const caller = this.#authenticate(req, exchange);
+    if (caller === null) return;
+    const asyncHeader = req.getHeader('x-arango-async');
+    const mode = asyncHeader === '' ? MODE_BLOCKING : asyncMode(asyncHeader);
+    const headers: string[] = [];
+    req.forEach((name, value) => { headers.push(name, value); });
+    const routeIndex = match.routeIndex;
+    readBody(req, exchange, this.#maxBodySize, (body) => {
+      this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body);
+    });
+  }
+
+  #submit(exchange: Exchange, mode: number, caller: Caller, routeIndex: number, method: string, path: string, query: string, headers: string[], body: Uint8Array | null): void {
+    if (exchange.aborted) return; // hung up during the upload: nothing queued
+    let jobId: number;
+    try {
+      jobId = this.#engine.submit(routeIndex, { method, path, query, headers, body });
+    } catch (error) {
+      const mapped = errorFromEngine(error);
+      if (mapped === undefined) throw error;
+      return this.#inlineError(exchange, mapped.status, mapped.errorNum, mapped.message, mode);
+    }
+    if (mode === MODE_BLOCKING) {
+      const blocking = exchange as BlockingExchange;
+      blocking.jobId = jobId;
+      blocking.onAbort = this.#onBlockingClientGone;
+      this.#blocking.set(jobId, blocking);
+      return;
+    }
+    if (mode === MODE_STORE) {
+      this.#table.add(jobId, caller.username, Date.now());
+      exchange.send(202, NO_HEADERS, null, 'x-arango-async-id', String(jobId));
+    } else {
+      exchange.send(202, NO_HEADERS, null);
+    }
+    this.#metrics.countRequest(mode, 202);
+  }
+
+  /** ArangoDB lets such a job run on; we cancel it and save the work. */
+  readonly #onBlockingClientGone = (exchange: Exchange): void => {
+    const jobId = (exchange as BlockingExchange).jobId;
+    if (this.#blocking.delete(jobId)) this.#engine.cancel(jobId);
+  };
+
+  readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void => {
+    this.#metrics.countJobEvent(kind, jobId);
+    if (kind !== 'done' && kind !== 'failed' && kind !== 'cancelled' && kind !== 'timedOut') return;
+    const exchange = this.#blocking.get(jobId);
+    if (exchange !== undefined) {
+      this.#blocking.delete(jobId);
+      const result = finalResult(kind, data, this.#closing);
+      exchange.send(result.status, result.headers, result.body);
+      this.#metrics.countRequest(MODE_BLOCKING, result.status);
+      return;
+    }
+    const now = Date.now();
+    if (kind === 'cancelled') this.#table.cancel(jobId, now);
+    else this.#table.finish(jobId, finalResult(kind, data, this.#closing), now);
+  };
+
+  #authenticate(req: HttpRequest, exchange: Exchange): Caller | null {
+    const caller = this.#authenticator.authenticate(this.#authentication ? req.getHeader('authorization') : '');
+    if (caller === null) {
+      exchange.send(401, UNAUTHORIZED_HEADERS, UNAUTHORIZED_BODY);
+      this.#metrics.countRequest(MODE_INLINE, 401);
+    }
+    return caller;
+  }
+
+  #inlineError(exchange: Exchange, status: number, errorNum: number, message: string, mode = MODE_INLINE): void {
+    exchange.sendError(status, errorNum, message);
+    this.#metrics.countRequest(mode, status);
+  }
+
+  /** ArangoDB's login: `POST /_open/auth {username, password}` → `{jwt}` (arangojs `db.login()`). */
+  #login(req: HttpRequest, exchange: Exchange, method: string): void {
+    if (method !== 'POST') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
+    readBody(req, exchange, AUTH_BODY_LIMIT, (body) => {
+      let credentials: { username?: unknown; password?: unknown };
+      try {
+        credentials = JSON.parse(body === null ? '' : Buffer.from(body).toString('utf8'));
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        return this.#inlineError(exchange, 400, ERROR_NUM.badParameter, 'expecting a JSON body {"username","password"}');
+      }
+      if (typeof credentials?.username !== 'string') {
+        return this.#inlineError(exchange, 400, ERROR_NUM.badParameter, 'expecting a JSON body {"username","password"}');
+      }
+      const token = this.#authenticator.issueToken(credentials.username, typeof credentials.password === 'string' ? credentials.password : '');
+      if (token === null) return this.#inlineError(exchange, 401, ERROR_NUM.unauthorized, 'Wrong credentials');
+      exchange.send(200, JSON_HEADERS, JSON.stringify({ jwt: token }));
+      this.#metrics.countRequest(MODE_INLINE, 200);
+    });
+  }
+
+  #serveMetrics(req: HttpRequest, exchange: Exchange, method: string): void {
+    if (method !== 'GET' && method !== 'HEAD') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
+    if (this.#authenticate(req, exchange) === null) return;
+    this.#metrics.render().then(
+      (text) => exchange.send(200, ['content-type', this.#metrics.contentType], text),
+      (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `metrics failed: ${error.message}`),
+    );
+    this.#metrics.countRequest(MODE_INLINE, 200);
+  }
+}
+
+interface BlockingExchange extends Exchange {
+  jobId: number;
+}
+
+/** `true` is fire and forget, `store` keeps the result; any other value means blocking (ArangoDB). */
+function asyncMode(value: string): number {
+  const lower = value.toLowerCase();
+  return lower === 'true' ? MODE_FIRE : lower === 'store' ? MODE_STORE : MODE_BLOCKING;
+}
+
+function errorResult(status: number, errorNum: number, message: string): StoredResult {
+  return { status, headers: JSON_HEADERS, body: Buffer.from(errorBody(status, errorNum, message)) };
+}
+
+/** What a job's final event answers, as a blocking request or a stored result. */
+function finalResult(kind: JobEventKind, data: JobResult | JobFailure | JobProgress | undefined, closing: boolean): StoredResult {
+  switch (kind) {
+    case 'done':
+      return data as JobResult;
+    case 'failed': {
+      const failure = data as JobFailure;
+      return errorResult(failure.status, failure.errorNum ?? (failure.status === 500 ? ERROR_NUM.internal : failure.status), failure.message);
+    }
+    case 'timedOut':
+      return errorResult(504, ERROR_NUM.canceled, 'job timed out: it ran past its deadline and was cancelled');
+    default:
+      return closing ? errorResult(503, ERROR_NUM.shutdownInProgress, 'shutdown in progress') : errorResult(410, ERROR_NUM.canceled, 'canceled request');
+  }
+}

@@ -1,0 +1,65 @@
+import type { Caller } from './caller.js';
+
+/** A finished job's HTTP answer as the job table keeps it. */
+export interface StoredResult {
+  status: number;
+  /** Flat `[name, value, name, value, ...]`. Arrays a table returns may be shared and frozen: never mutate them. */
+  headers: string[];
+  /** Body bytes, or null for none. Views a table returns may alias its storage: never mutate them. */
+  body: Uint8Array | null;
+}
+
+/** `pending` covers queued and running; `done` and `cancelled` are final. */
+export type JobState = 'pending' | 'done' | 'cancelled';
+
+/** One stored job as seen at the moment of the call (a snapshot, not a live handle). */
+export interface JobView {
+  jobId: number;
+  owner: string;
+  state: JobState;
+  /** Epoch milliseconds of `add`. */
+  createdAtMs: number;
+  /** Epoch milliseconds of `finish` or `cancel`; 0 while pending. */
+  finishedAtMs: number;
+  /** The result of a `done` job; null while pending and for cancelled jobs. */
+  result: StoredResult | null;
+}
+
+/**
+ * The store of `x-arango-async: store` jobs: ids, owner, state, timestamps and result.
+ *
+ * Every call taking a `Caller` applies ArangoDB's AsyncJobManager rule: a job is visible
+ * only to its owner and to superusers; to anyone else it does not exist (undefined,
+ * false, left out of lists). Calls without a caller are the engine's side and trust the id.
+ * The in-memory table is the default; durable (LMDB) and shared (Redis) stores will
+ * implement the same interface.
+ */
+export interface JobTable {
+  /** Records a new pending job. Ids must arrive strictly increasing (lists rely on it). */
+  add(jobId: number, owner: string, nowMs: number): void;
+  /**
+   * Stores the result of a pending job and marks it done. The table copies what it keeps,
+   * so the caller may reuse `result` and its buffers afterwards. Returns false when the
+   * result is dropped: the job was removed meanwhile, or was cancelled (cancel is final).
+   */
+  finish(jobId: number, result: StoredResult, nowMs: number): boolean;
+  /**
+   * Marks a pending job cancelled (fetch then answers 410). A job already done keeps its
+   * result, as cancelling a finished job is a no-op in ArangoDB. False if the id is unknown.
+   */
+  cancel(jobId: number, nowMs: number): boolean;
+  /** Status lookup (`GET /_api/job/{id}`); does not remove. */
+  get(jobId: number, caller: Caller): JobView | undefined;
+  /** Fetch (`PUT /_api/job/{id}`): removes and returns a done or cancelled job; returns a pending one without removing it. */
+  take(jobId: number, caller: Caller): JobView | undefined;
+  /** `DELETE /_api/job/{id}`: removes in any state; a pending job keeps running and its result is dropped at finish. */
+  remove(jobId: number, caller: Caller): boolean;
+  /** Ids of the caller's visible jobs in the state, ascending, at most `count`; `done` includes cancelled jobs. */
+  list(state: 'done' | 'pending', count: number, caller: Caller): number[];
+  /** `DELETE /_api/job/all`: removes the caller's jobs (a superuser's: all) in any state; returns how many. */
+  removeAll(caller: Caller): number;
+  /** `DELETE /_api/job/expired`: removes visible done or cancelled jobs that finished before `stampMs`; returns how many. */
+  removeExpired(stampMs: number, caller: Caller): number;
+  /** Jobs stored, in any state, for all owners. */
+  readonly size: number;
+}

@@ -1,0 +1,350 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { Caller } from './caller.js';
+import type { JobTable, JobView, StoredResult } from './job-table.js';
+import { MemoryJobTable } from './memory-job-table.js';
+
+const ALICE: Caller = { username: 'alice', superuser: false };
+const BOB: Caller = { username: 'bob', superuser: false };
+const ROOT: Caller = { username: 'root', superuser: true };
+
+function jsonResult(text: string, status = 200): StoredResult {
+  return { status, headers: ['content-type', 'application/json'], body: new TextEncoder().encode(text) };
+}
+
+function bodyText(view: JobView | undefined): string {
+  const body = view?.result?.body;
+  assert.ok(body, 'expected a result body');
+  return new TextDecoder().decode(body);
+}
+
+describe('MemoryJobTable', () => {
+  test('a new job is pending, visible to its owner, with no result', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 1000);
+    assert.equal(table.size, 1);
+    assert.deepEqual(table.get(1, ALICE), {
+      jobId: 1, owner: 'alice', state: 'pending', createdAtMs: 1000, finishedAtMs: 0, result: null,
+    });
+    assert.equal(table.get(2, ALICE), undefined);
+  });
+
+  test('finish stores status, headers and body; get does not remove it', () => {
+    const table = new MemoryJobTable();
+    table.add(7, 'alice', 1000);
+    assert.equal(table.finish(7, jsonResult('{"ok":true}', 201), 1500), true);
+    const view = table.get(7, ALICE);
+    assert.equal(view?.state, 'done');
+    assert.equal(view?.finishedAtMs, 1500);
+    assert.equal(view?.result?.status, 201);
+    assert.deepEqual(view?.result?.headers, ['content-type', 'application/json']);
+    assert.equal(bodyText(view), '{"ok":true}');
+    assert.equal(bodyText(table.get(7, ALICE)), '{"ok":true}');
+    assert.equal(table.size, 1);
+  });
+
+  test('finish copies the result, so the caller may reuse its buffers', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    const result = jsonResult('abc');
+    table.finish(1, result, 1);
+    (result.body as Uint8Array).fill(0);
+    result.headers[1] = 'text/plain';
+    assert.equal(bodyText(table.get(1, ALICE)), 'abc');
+    assert.deepEqual(table.get(1, ALICE)?.result?.headers, ['content-type', 'application/json']);
+  });
+
+  test('keeps null, empty and large bodies apart', () => {
+    const table = new MemoryJobTable();
+    const large = new Uint8Array(100_000).map((_, index) => index % 251);
+    table.add(1, 'alice', 0);
+    table.add(2, 'alice', 0);
+    table.add(3, 'alice', 0);
+    table.finish(1, { status: 204, headers: [], body: null }, 1);
+    table.finish(2, { status: 200, headers: [], body: new Uint8Array(0) }, 1);
+    table.finish(3, { status: 200, headers: [], body: large }, 1);
+    assert.equal(table.get(1, ALICE)?.result?.body, null);
+    assert.deepEqual(table.get(2, ALICE)?.result?.body, new Uint8Array(0));
+    assert.deepEqual(table.take(3, ALICE)?.result?.body, large);
+  });
+
+  test('take of a pending job returns it without removing it', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    assert.equal(table.take(1, ALICE)?.state, 'pending');
+    assert.equal(table.size, 1);
+    assert.equal(table.get(1, ALICE)?.state, 'pending');
+  });
+
+  test('take of a done job removes it and returns its result once', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    table.finish(1, jsonResult('"r"'), 5);
+    const taken = table.take(1, ALICE);
+    assert.equal(taken?.state, 'done');
+    assert.equal(table.size, 0);
+    assert.equal(table.take(1, ALICE), undefined);
+    // The taken body must survive later traffic reusing the freed slot.
+    for (let jobId = 2; jobId < 2000; jobId++) {
+      table.add(jobId, 'alice', 6);
+      table.finish(jobId, jsonResult('x'.repeat(200)), 7);
+      table.take(jobId, ALICE);
+    }
+    assert.equal(bodyText(taken), '"r"');
+  });
+
+  test('a cancelled job is listed as done and take removes it', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    table.add(2, 'alice', 0);
+    assert.equal(table.cancel(1, 10), true);
+    assert.deepEqual(table.list('done', 100, ALICE), [1]);
+    assert.deepEqual(table.list('pending', 100, ALICE), [2]);
+    const taken = table.take(1, ALICE);
+    assert.equal(taken?.state, 'cancelled');
+    assert.equal(taken?.finishedAtMs, 10);
+    assert.equal(taken?.result, null);
+    assert.equal(table.get(1, ALICE), undefined);
+  });
+
+  test('cancel is final: a later finish is dropped; cancelling a done job keeps its result', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    table.add(2, 'alice', 0);
+    table.cancel(1, 1);
+    assert.equal(table.finish(1, jsonResult('late'), 2), false);
+    assert.equal(table.get(1, ALICE)?.state, 'cancelled');
+    table.finish(2, jsonResult('kept'), 3);
+    assert.equal(table.cancel(2, 4), true);
+    assert.equal(bodyText(table.get(2, ALICE)), 'kept');
+    assert.equal(table.cancel(3, 5), false);
+  });
+
+  test('finish after remove returns false and stores nothing', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    assert.equal(table.remove(1, ALICE), true);
+    assert.equal(table.finish(1, jsonResult('{}'), 1), false);
+    assert.equal(table.size, 0);
+    assert.equal(table.remove(1, ALICE), false);
+  });
+
+  test('another user sees nothing: no get, take, remove, list or cleanup', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    table.add(2, 'alice', 0);
+    table.finish(2, jsonResult('{}'), 1);
+    assert.equal(table.get(1, BOB), undefined);
+    assert.equal(table.take(2, BOB), undefined);
+    assert.equal(table.remove(2, BOB), false);
+    assert.deepEqual(table.list('pending', 100, BOB), []);
+    assert.deepEqual(table.list('done', 100, BOB), []);
+    assert.equal(table.removeAll(BOB), 0);
+    assert.equal(table.removeExpired(Infinity, BOB), 0);
+    assert.equal(table.size, 2);
+  });
+
+  test('a superuser sees and removes every user\'s jobs', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    table.add(2, 'bob', 0);
+    table.finish(2, jsonResult('{}'), 1);
+    assert.equal(table.get(1, ROOT)?.owner, 'alice');
+    assert.deepEqual(table.list('pending', 100, ROOT), [1]);
+    assert.deepEqual(table.list('done', 100, ROOT), [2]);
+    assert.equal(table.take(2, ROOT)?.owner, 'bob');
+    assert.equal(table.remove(1, ROOT), true);
+    assert.equal(table.size, 0);
+  });
+
+  test('list is ascending, honours count, and holds only the caller\'s jobs', () => {
+    const table = new MemoryJobTable();
+    for (let jobId = 1; jobId <= 10; jobId++) table.add(jobId, jobId % 2 === 0 ? 'alice' : 'bob', 0);
+    for (const jobId of [8, 3, 6, 10, 1]) table.finish(jobId, jsonResult('{}'), jobId);
+    assert.deepEqual(table.list('done', 100, ALICE), [6, 8, 10]);
+    assert.deepEqual(table.list('done', 2, ALICE), [6, 8]);
+    assert.deepEqual(table.list('pending', 100, ALICE), [2, 4]);
+    assert.deepEqual(table.list('done', 100, BOB), [1, 3]);
+    assert.deepEqual(table.list('done', 4, ROOT), [1, 3, 6, 8]);
+    assert.deepEqual(table.list('pending', 3, ROOT), [2, 4, 5]);
+    assert.deepEqual(table.list('pending', 0, ROOT), []);
+  });
+
+  test('removeAll removes only the caller\'s own jobs, a superuser\'s removes all', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    table.add(2, 'bob', 0);
+    table.add(3, 'alice', 0);
+    table.finish(3, jsonResult('{}'), 1);
+    assert.equal(table.removeAll(ALICE), 2);
+    assert.deepEqual(table.list('pending', 100, ROOT), [2]);
+    table.add(4, 'alice', 2);
+    assert.equal(table.removeAll(ROOT), 2);
+    assert.equal(table.size, 0);
+    assert.equal(table.finish(2, jsonResult('{}'), 3), false);
+    table.add(5, 'bob', 4);
+    assert.deepEqual(table.list('pending', 100, BOB), [5]);
+  });
+
+  test('removeExpired removes finished jobs older than the stamp, never pending ones', () => {
+    const table = new MemoryJobTable();
+    for (let jobId = 1; jobId <= 5; jobId++) table.add(jobId, 'alice', 0);
+    table.add(6, 'bob', 0);
+    table.finish(2, jsonResult('{}'), 10);
+    table.cancel(4, 20);
+    table.finish(6, jsonResult('{}'), 20);
+    table.finish(1, jsonResult('{}'), 30);
+    assert.equal(table.removeExpired(20, ALICE), 1);
+    assert.equal(table.removeExpired(25, ALICE), 1);
+    assert.deepEqual(table.list('done', 100, ROOT), [1, 6]);
+    assert.equal(table.removeExpired(1000, ROOT), 2);
+    assert.deepEqual(table.list('pending', 100, ROOT), [3, 5]);
+  });
+
+  test('a wall clock stepping back does not hide expired jobs', () => {
+    const table = new MemoryJobTable();
+    table.add(1, 'alice', 0);
+    table.add(2, 'alice', 0);
+    table.finish(1, jsonResult('{}'), 100);
+    table.finish(2, jsonResult('{}'), 50);
+    assert.equal(table.get(2, ALICE)?.finishedAtMs, 100);
+    assert.equal(table.removeExpired(101, ALICE), 2);
+  });
+
+  test('bodies survive compaction when stragglers leave chunks mostly empty', () => {
+    const table = new MemoryJobTable();
+    const jobCount = 40_000;
+    const bodyOf = (jobId: number): Uint8Array => new Uint8Array(100 + (jobId % 50)).fill(jobId % 256);
+    for (let jobId = 1; jobId <= jobCount; jobId++) {
+      table.add(jobId, 'alice', 0);
+      table.finish(jobId, { status: 200, headers: [], body: bodyOf(jobId) }, 1);
+    }
+    for (let jobId = 1; jobId <= jobCount; jobId++) if (jobId % 10 !== 0) table.take(jobId, ALICE);
+    for (let jobId = 10; jobId <= jobCount; jobId += 10) {
+      assert.deepEqual(table.take(jobId, ALICE)?.result?.body, bodyOf(jobId));
+    }
+    assert.equal(table.size, 0);
+  });
+});
+
+/** The reference: a plain Map and the rules written as plainly as possible. */
+class ReferenceJobTable implements JobTable {
+  readonly jobs = new Map<number, JobView>();
+  get size(): number { return this.jobs.size; }
+  add(jobId: number, owner: string, nowMs: number): void {
+    this.jobs.set(jobId, { jobId, owner, state: 'pending', createdAtMs: nowMs, finishedAtMs: 0, result: null });
+  }
+  finish(jobId: number, result: StoredResult, nowMs: number): boolean {
+    const job = this.jobs.get(jobId);
+    if (job?.state !== 'pending') return false;
+    job.state = 'done';
+    job.finishedAtMs = nowMs;
+    job.result = { status: result.status, headers: [...result.headers], body: result.body && result.body.slice() };
+    return true;
+  }
+  cancel(jobId: number, nowMs: number): boolean {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return false;
+    if (job.state === 'pending') Object.assign(job, { state: 'cancelled', finishedAtMs: nowMs });
+    return true;
+  }
+  get(jobId: number, caller: Caller): JobView | undefined {
+    const job = this.jobs.get(jobId);
+    return job && visible(job, caller) ? { ...job } : undefined;
+  }
+  take(jobId: number, caller: Caller): JobView | undefined {
+    const job = this.get(jobId, caller);
+    if (job !== undefined && job.state !== 'pending') this.jobs.delete(jobId);
+    return job;
+  }
+  remove(jobId: number, caller: Caller): boolean {
+    return this.get(jobId, caller) !== undefined && this.jobs.delete(jobId);
+  }
+  list(state: 'done' | 'pending', count: number, caller: Caller): number[] {
+    return [...this.jobs.values()]
+      .filter((job) => visible(job, caller) && (state === 'pending') === (job.state === 'pending'))
+      .map((job) => job.jobId)
+      .sort((left, right) => left - right)
+      .slice(0, count);
+  }
+  removeAll(caller: Caller): number {
+    return this.#removeWhere((job) => visible(job, caller));
+  }
+  removeExpired(stampMs: number, caller: Caller): number {
+    return this.#removeWhere((job) => visible(job, caller) && job.state !== 'pending' && job.finishedAtMs < stampMs);
+  }
+  #removeWhere(predicate: (job: JobView) => boolean): number {
+    let removed = 0;
+    for (const job of [...this.jobs.values()]) if (predicate(job) && this.jobs.delete(job.jobId)) removed++;
+    return removed;
+  }
+}
+
+function visible(job: JobView, caller: Caller): boolean {
+  return caller.superuser || job.owner === caller.username;
+}
+
+type Command =
+  | { kind: 'add'; owner: string }
+  | { kind: 'finish'; pick: number; result: StoredResult }
+  | { kind: 'cancel'; pick: number }
+  | { kind: 'get' | 'take' | 'remove'; pick: number; caller: Caller }
+  | { kind: 'list'; state: 'done' | 'pending'; count: number; caller: Caller }
+  | { kind: 'removeAll'; caller: Caller }
+  | { kind: 'removeExpired'; age: number; caller: Caller };
+
+const callerArbitrary = fc.constantFrom<Caller>(ALICE, BOB, ROOT, { username: 'carol', superuser: false });
+const pickArbitrary = fc.nat();
+const resultArbitrary: fc.Arbitrary<StoredResult> = fc.record({
+  status: fc.constantFrom(200, 201, 400, 500),
+  // ['a\nb'] and ['a', 'b'] join to the same interning key.
+  headers: fc.constantFrom<string[]>([], ['content-type', 'application/json'], ['a\nb'], ['a', 'b'], ['x-n', '1', 'x-m', '2']),
+  body: fc.oneof(
+    { arbitrary: fc.constant(null), weight: 1 },
+    { arbitrary: fc.uint8Array({ maxLength: 40 }), weight: 6 },
+    { arbitrary: fc.integer({ min: 0, max: 255 }).map((value) => new Uint8Array(20_000).fill(value)), weight: 1 },
+  ),
+});
+const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('add' as const), owner: fc.constantFrom('alice', 'bob', 'root') }), weight: 6 },
+  { arbitrary: fc.record({ kind: fc.constant('finish' as const), pick: pickArbitrary, result: resultArbitrary }), weight: 5 },
+  { arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: pickArbitrary }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constantFrom('get' as const, 'take' as const, 'remove' as const), pick: pickArbitrary, caller: callerArbitrary }), weight: 5 },
+  { arbitrary: fc.record({ kind: fc.constant('list' as const), state: fc.constantFrom('done' as const, 'pending' as const), count: fc.integer({ min: 0, max: 6 }), caller: callerArbitrary }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('removeAll' as const), caller: callerArbitrary }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('removeExpired' as const), age: fc.integer({ min: 0, max: 8 }), caller: callerArbitrary }), weight: 1 },
+);
+
+function run(table: JobTable, command: Command, jobId: number, nowMs: number): unknown {
+  switch (command.kind) {
+    case 'add': table.add(jobId, command.owner, nowMs); return undefined;
+    case 'finish': return table.finish(jobId, command.result, nowMs);
+    case 'cancel': return table.cancel(jobId, nowMs);
+    case 'get': return table.get(jobId, command.caller);
+    case 'take': return table.take(jobId, command.caller);
+    case 'remove': return table.remove(jobId, command.caller);
+    case 'list': return table.list(command.state, command.count, command.caller);
+    case 'removeAll': return table.removeAll(command.caller);
+    case 'removeExpired': return table.removeExpired(nowMs - command.age, command.caller);
+  }
+}
+
+test('MemoryJobTable behaves like a plain Map over random command sequences', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(commandArbitrary, fc.integer({ min: 0, max: 3 })), { maxLength: 80 }), (steps) => {
+      const table = new MemoryJobTable();
+      const reference = new ReferenceJobTable();
+      let lastJobId = 0;
+      let nowMs = 1_000;
+      for (const [command, elapsedMs] of steps) {
+        nowMs += elapsedMs;
+        // Picks cover every id issued so far plus one never issued.
+        const jobId = command.kind === 'add' ? ++lastJobId : 'pick' in command ? 1 + (command.pick % (lastJobId + 1)) : 0;
+        assert.deepStrictEqual(run(table, command, jobId, nowMs), run(reference, command, jobId, nowMs));
+        assert.equal(table.size, reference.size);
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
