@@ -43,8 +43,13 @@ export class Doorbell {
   }
 
   /** Blocking variant for a thread with nothing else to do; `timeoutMs` bounds it. */
-  sleep(sequence: number, timeoutMs: number): void {
-    Atomics.wait(this.words, DOORBELL_SEQUENCE, sequence, timeoutMs);
+  sleep(sequence: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+    return Atomics.wait(this.words, DOORBELL_SEQUENCE, sequence, timeoutMs);
+  }
+
+  /** Producer side: true while the consumer is not parked (ringing it then costs no wake-up). */
+  isAwake(): boolean {
+    return Atomics.load(this.words, DOORBELL_SLEEPING) === 0;
   }
 
   awake(): void {

@@ -38,6 +38,17 @@ export interface EngineOptions {
   progressIntervalMs?: number;
   /** V8 limits of each worker; one exceeding them dies and is replaced. */
   resourceLimits?: ResourceLimits;
+  /** Told each time a worker died or was terminated and is being replaced (for logs and metrics). */
+  onWorkerReplaced?: (event: WorkerReplacedEvent) => void;
+}
+
+export interface WorkerReplacedEvent {
+  lane: number;
+  reason: string;
+  /** Jobs of that worker that ended failed, were re-run, or were dispatched again. */
+  failedJobCount: number;
+  retriedJobCount: number;
+  redispatchedJobCount: number;
 }
 
 export interface EngineStats {
@@ -59,7 +70,8 @@ const DEADLINE_TICK_MS = 10;
  */
 export class Engine {
   readonly routes: RouteTable;
-  readonly #options: Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'builtinHandlers'>>;
+  readonly #options: Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'builtinHandlers' | 'onWorkerReplaced'>>;
+  readonly #onWorkerReplaced: ((event: WorkerReplacedEvent) => void) | undefined;
   readonly #handlerModules: string[];
   readonly #pool: Piscina;
   readonly #lanes: MainLane[];
@@ -101,6 +113,7 @@ export class Engine {
     const { threads, concurrencyPerWorker, maxQueuedJobs, ringBytes } = this.#options;
     this.routes = routes;
     this.#handlerModules = handlerModules;
+    this.#onWorkerReplaced = options.onWorkerReplaced;
     const capacity = maxQueuedJobs + threads * concurrencyPerWorker;
     this.#slots = new JobSlots(capacity);
     this.#waiting = new SlotQueue(capacity);
@@ -261,12 +274,25 @@ export class Engine {
     return true;
   }
 
+  /**
+   * The lane with the fewest jobs; among equals, one whose worker is awake, because waking a
+   * sleeping worker costs a futex wake-up on both threads (the largest single cost of a
+   * trivial job in profiles).
+   */
   #pickLane(): MainLane | undefined {
     const lanes = this.#lanes;
     let best: MainLane | undefined;
+    let bestAwake = false;
     for (let i = 0; i < lanes.length; i++) {
       const lane = lanes[(this.#laneCursor + i) % lanes.length];
-      if (lane.alive && (best === undefined || lane.assignedCount < best.assignedCount)) best = lane;
+      if (!lane.alive) continue;
+      if (best === undefined || lane.assignedCount < best.assignedCount) {
+        best = lane;
+        bestAwake = lane.doorbell.isAwake();
+      } else if (lane.assignedCount === best.assignedCount && !bestAwake && lane.doorbell.isAwake()) {
+        best = lane;
+        bestAwake = true;
+      }
     }
     this.#laneCursor = (this.#laneCursor + 1) % lanes.length;
     return best;
@@ -288,10 +314,14 @@ export class Engine {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      for (const lane of this.#lanes) if (lane.dirty) lane.publish();
-    });
+    // Once per event-loop turn, not per job: every request uWS delivered in this turn goes
+    // out with one cursor store and at most one wake-up per worker.
+    setImmediate(publishLanes, this);
+  }
+
+  publishLanes(): void {
+    this.#flushScheduled = false;
+    for (const lane of this.#lanes) if (lane.dirty) lane.publish();
   }
 
   // ---- results ----
@@ -506,6 +536,8 @@ export class Engine {
     this.#workerRestarts++;
     const slots = this.#slots;
     const requeue: number[] = [];
+    let failedJobCount = 0;
+    let retriedJobCount = 0;
     for (let slot = 0; slot < slots.capacity; slot++) {
       if (slots.lane[slot] !== lane.index || slots.state[slot] === SLOT_FREE) continue;
       switch (slots.state[slot]) {
@@ -525,8 +557,10 @@ export class Engine {
             slots.attempt[slot] = 1;
             this.#emit('retrying', slots.jobId[slot], failure);
             requeue.push(slot);
+            retriedJobCount++;
           } else {
             this.#end(slot, 'failed', failure);
+            failedJobCount++;
           }
           break;
         }
@@ -539,6 +573,9 @@ export class Engine {
       this.#waiting.push(slot, slots.jobId[slot]);
     }
     if (!this.#closing) this.#startLane(lane);
+    this.#onWorkerReplaced?.({
+      lane: lane.index, reason, failedJobCount, retriedJobCount, redispatchedJobCount: requeue.length - retriedJobCount,
+    });
     this.#drainWaiting();
   }
 
@@ -550,6 +587,10 @@ export class Engine {
 
 function onGraceExpired(engine: Engine, slot: number, jobId: number): void {
   engine.terminateStuckJob(slot, jobId);
+}
+
+function publishLanes(engine: Engine): void {
+  engine.publishLanes();
 }
 
 function checkDeadlines(engine: Engine): void {

@@ -1,5 +1,5 @@
 /** The engine's public surface: everything outside engine/ imports from here. */
-export { Engine, type EngineOptions, type EngineStats } from './engine.js';
+export { Engine, type EngineOptions, type EngineStats, type WorkerReplacedEvent } from './engine.js';
 export { RouteTable, type RouteMatch } from './route-table.js';
 export {
   EngineError, QueueFullError, EngineClosedError, JobTerminatedError, EngineOptionsError, JOB_FAILURE,

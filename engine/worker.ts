@@ -77,13 +77,25 @@ class WorkerLane {
     return done;
   }
 
+  /**
+   * An idle worker (no job running) blocks in `Atomics.wait`: the cheapest wake-up there is,
+   * and nothing of its own needs the event loop then. The wait is bounded so that timers a
+   * handler left behind still run now and then. A worker with jobs awaiting something waits
+   * with `Atomics.waitAsync`, so their timers and I/O go on.
+   */
   async #waitLoop(): Promise<void> {
     for (;;) {
       const sequence = this.#doorbell.prepareToSleep();
       this.#onWake();
       if (this.#shuttingDown() && this.#running.size === 0 && this.#requests.isEmpty()) break;
-      const wait = this.#doorbell.sleepAsync(sequence);
-      if (wait !== null) await wait;
+      // Let the jobs just started run to their first real wait: most finish right here.
+      if (this.#running.size > 0) await yieldToEventLoop();
+      if (this.#running.size === 0 && this.#backlog.length === 0) {
+        if (this.#doorbell.sleep(sequence, IDLE_WAIT_MS) === 'timed-out') await yieldToEventLoop();
+      } else {
+        const wait = this.#doorbell.sleepAsync(sequence);
+        if (wait !== null) await wait;
+      }
       this.#doorbell.awake();
     }
     this.#flush();
@@ -131,9 +143,11 @@ class WorkerLane {
       }
       if (batch.length === 0) break;
       // Publish the read cursor before running anything: the main thread learns from it which
-      // jobs started, and a handler that never yields would otherwise keep that hidden.
+      // jobs started (a cancel looks at it directly, so a handler that never yields cannot hide
+      // it). The wake-up that tells the main thread to look rides on the next result flush.
       this.#requests.release();
-      this.#mainDoorbell.ring();
+      this.#unpublished = true;
+      this.#scheduleFlush();
       for (let i = 0; i < batch.length; i++) this.#start(batch[i]);
       batch.length = 0;
     } while (this.#pumpAgain);
@@ -274,6 +288,12 @@ function flushProgress(lane: WorkerLane): void {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+/** How long an idle worker blocks before giving its event loop a turn. */
+const IDLE_WAIT_MS = 100;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 const RESPONSE_TEMPLATE: ResponseEnvelope = {
   kind: 0, jobId: 0, slot: 0, status: 0, headers: null, body: null, code: null, message: null, errorNum: null, progress: null,
