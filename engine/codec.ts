@@ -8,7 +8,7 @@ import { Packr, Unpackr } from 'msgpackr';
  * message. A packer and an unpacker each keep their own structure list, so each direction has
  * its own pair. Field order is the wire format: append, never reorder.
  */
-const REQUEST_KEYS = ['jobId', 'slot', 'route', 'method', 'path', 'query', 'headers', 'body', 'deadline', 'attempt', 'spilled'];
+const REQUEST_KEYS = ['jobId', 'slot', 'route', 'method', 'path', 'query', 'headers', 'body', 'deadline', 'attempt', 'spilled', 'discard'];
 const RESPONSE_KEYS = ['kind', 'jobId', 'slot', 'status', 'headers', 'body', 'code', 'message', 'errorNum', 'progress'];
 const PROGRESS_KEYS = ['current', 'total', 'message', 'phase'];
 
@@ -26,6 +26,8 @@ export interface RequestEnvelope {
   attempt: number;
   /** The full envelope travels over the lane's MessagePort; this ring record only holds its place. */
   spilled: boolean;
+  /** Nobody will read the result (fire and forget): the worker reports only the status. */
+  discard: boolean;
 }
 
 export const RESPONSE_RESULT = 1;

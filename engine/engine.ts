@@ -146,9 +146,11 @@ export class Engine {
   /**
    * Queues a job for the route at `routeIndex` (from `routes.match`) and returns its id, a
    * positive integer increasing by one per job. Throws `QueueFullError` when `maxQueuedJobs`
-   * jobs are waiting to start, `EngineClosedError` once `close()` was called.
+   * jobs are waiting to start, `EngineClosedError` once `close()` was called. With
+   * `discardResult` (fire and forget) the `done` event carries the status only, no headers or
+   * body, which saves encoding and copying a result nobody reads.
    */
-  submit(routeIndex: number, request: SubmitRequest): number {
+  submit(routeIndex: number, request: SubmitRequest, discardResult = false): number {
     if (this.#closing) throw new EngineClosedError();
     if (this.#queuedCount(false) >= this.#options.maxQueuedJobs && this.#queuedCount(true) >= this.#options.maxQueuedJobs) {
       throw new QueueFullError(this.#options.maxQueuedJobs);
@@ -161,6 +163,7 @@ export class Engine {
     slots.route[slot] = routeIndex;
     slots.request[slot] = request;
     slots.attempt[slot] = 0;
+    slots.discard[slot] = discardResult ? 1 : 0;
     const timeoutMs = this.routes.routes[routeIndex].timeoutMs || this.#options.defaultTimeoutMs;
     if (timeoutMs > 0) {
       slots.deadline[slot] = Date.now() + timeoutMs;
@@ -250,7 +253,7 @@ export class Engine {
     const envelope: RequestEnvelope = {
       jobId: slots.jobId[slot], slot, route: slots.route[slot], method: request.method, path: request.path,
       query: request.query, headers: request.headers, body: request.body, deadline: slots.deadline[slot],
-      attempt: slots.attempt[slot], spilled: false,
+      attempt: slots.attempt[slot], spilled: false, discard: slots.discard[slot] === 1,
     };
     const ring = lane.requestRing;
     let encoded = this.#packer.pack(envelope);

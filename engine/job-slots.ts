@@ -30,6 +30,8 @@ export class JobSlots {
   /** Epoch ms, 0 when none. */
   readonly deadline: Float64Array;
   readonly attempt: Uint8Array;
+  /** 1 when the submitter will not read the result. */
+  readonly discard: Uint8Array;
   /** Kept until the job ends: a job re-dispatched after its worker died is encoded again. */
   readonly request: (SubmitRequest | undefined)[];
   readonly graceTimer: (NodeJS.Timeout | undefined)[];
@@ -45,6 +47,7 @@ export class JobSlots {
     this.route = new Int32Array(capacity);
     this.deadline = new Float64Array(capacity);
     this.attempt = new Uint8Array(capacity);
+    this.discard = new Uint8Array(capacity);
     this.request = new Array(capacity).fill(undefined);
     this.graceTimer = new Array(capacity).fill(undefined);
     this.#free = new Int32Array(capacity);

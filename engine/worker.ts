@@ -198,9 +198,9 @@ class WorkerLane {
         body: envelope.body ?? EMPTY_BODY,
       };
       const result = normaliseResponse(await route.handler(request, run));
-      response = result.ok
-        ? { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body }
-        : failureEnvelope(run, 500, JOB_FAILURE.badResponse, result.message, null);
+      if (!result.ok) response = failureEnvelope(run, 500, JOB_FAILURE.badResponse, result.message, null);
+      else if (envelope.discard) response = { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status };
+      else response = { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body };
     } catch (error) {
       response = errorEnvelope(run, error);
     }

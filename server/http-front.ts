@@ -126,7 +126,7 @@ export class HttpFront {
     if (exchange.aborted) return; // hung up during the upload: nothing queued
     let jobId: number;
     try {
-      jobId = this.#engine.submit(routeIndex, { method, path, query, headers, body });
+      jobId = this.#engine.submit(routeIndex, { method, path, query, headers, body }, mode === MODE_FIRE);
     } catch (error) {
       const mapped = errorFromEngine(error);
       if (mapped === undefined) throw error;
