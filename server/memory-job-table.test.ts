@@ -212,6 +212,27 @@ describe('MemoryJobTable', () => {
     assert.equal(table.removeExpired(101, ALICE), 2);
   });
 
+  test('finds every remaining job after many removals in random order', () => {
+    const table = new MemoryJobTable();
+    const jobCount = 50_000;
+    // Widely spaced and very large ids too: ids are any increasing safe integers.
+    const jobIdOf = (index: number): number => (index % 2 === 0 ? index + 1 : 2 ** 40 + index * 977);
+    const order = Array.from({ length: jobCount }, (_, index) => index);
+    for (let index = 0; index < jobCount; index++) table.add(jobIdOf(index), 'alice', 0);
+    let seed = 12345;
+    for (let index = jobCount - 1; index > 0; index--) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const other = seed % (index + 1);
+      [order[index], order[other]] = [order[other], order[index]];
+    }
+    const removed = new Set(order.slice(0, jobCount * 0.7));
+    for (const index of removed) assert.equal(table.remove(jobIdOf(index), ALICE), true);
+    for (let index = 0; index < jobCount; index++) {
+      assert.equal(table.get(jobIdOf(index), ALICE)?.jobId, removed.has(index) ? undefined : jobIdOf(index));
+    }
+    assert.equal(table.size, jobCount - removed.size);
+  });
+
   test('bodies survive compaction when stragglers leave chunks mostly empty', () => {
     const table = new MemoryJobTable();
     const jobCount = 40_000;
