@@ -13,7 +13,7 @@ import { normaliseResponse } from './normalise-response.js';
 import { RingQueue } from './ring-queue.js';
 import { RouteTable } from './route-table.js';
 import type { ServeTask } from './serve-task.js';
-import type { JobRequest, RouteDefinition } from './types.js';
+import type { JobRequest } from './types.js';
 
 /**
  * The worker side of a lane: Piscina runs `serve` as one task that lasts as long as the worker.
@@ -88,8 +88,9 @@ class WorkerLane {
       const sequence = this.#doorbell.prepareToSleep();
       this.#onWake();
       if (this.#shuttingDown() && this.#running.size === 0 && this.#requests.isEmpty()) break;
-      // Let the jobs just started run to their first real wait: most finish right here.
-      if (this.#running.size > 0) await yieldToEventLoop();
+      // Let async handlers that finish within a few microtasks do so, without paying for a
+      // trip through the event loop; those still running then wait with waitAsync.
+      for (let tick = 0; tick < SETTLE_MICROTASKS && this.#running.size > 0; tick++) await null;
       if (this.#running.size === 0 && this.#backlog.length === 0) {
         if (this.#doorbell.sleep(sequence, IDLE_WAIT_MS) === 'timed-out') await yieldToEventLoop();
       } else {
@@ -148,7 +149,13 @@ class WorkerLane {
       this.#requests.release();
       this.#unpublished = true;
       this.#scheduleFlush();
-      for (let i = 0; i < batch.length; i++) this.#start(batch[i]);
+      for (let i = 0; i < batch.length; i++) {
+        // Results of the jobs before this one become readable before it runs: if it never
+        // yields and its worker is terminated (or it kills the worker), the main thread still
+        // drains them instead of failing or re-running jobs that had finished.
+        if (i > 0) this.#responses.publish();
+        this.#start(batch[i]);
+      }
       batch.length = 0;
     } while (this.#pumpAgain);
     this.#pumping = false;
@@ -166,13 +173,13 @@ class WorkerLane {
       const arrived = this.#spilled.get(envelope.jobId);
       if (arrived !== undefined) {
         this.#spilled.delete(envelope.jobId);
-        void this.#execute(run, arrived);
+        this.#execute(run, arrived);
       } else {
-        this.#spillWaiters.set(envelope.jobId, (full) => void this.#execute(run, full));
+        this.#spillWaiters.set(envelope.jobId, (full) => this.#execute(run, full));
       }
       return;
     }
-    void this.#execute(run, envelope);
+    this.#execute(run, envelope);
   }
 
   #onSpilledEnvelope(envelope: RequestEnvelope): void {
@@ -185,9 +192,12 @@ class WorkerLane {
     }
   }
 
-  async #execute(run: JobRun, envelope: RequestEnvelope): Promise<void> {
-    const route: RouteDefinition = this.#routes.routes[envelope.route];
-    let response: ResponseEnvelope;
+  /**
+   * Runs the handler. A handler that answers synchronously ends here, in the same turn: no
+   * promise, no microtask, so a batch of trivial jobs leaves the worker idle at once.
+   */
+  #execute(run: JobRun, envelope: RequestEnvelope): void {
+    let value: unknown;
     try {
       const request: JobRequest = {
         method: envelope.method,
@@ -197,17 +207,25 @@ class WorkerLane {
         params: this.#routes.params(envelope.route, envelope.path),
         body: envelope.body ?? EMPTY_BODY,
       };
-      const result = normaliseResponse(await route.handler(request, run));
-      if (!result.ok) response = failureEnvelope(run, 500, JOB_FAILURE.badResponse, result.message, null);
-      else if (envelope.discard) response = { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status };
-      else response = { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body };
+      value = this.#routes.routes[envelope.route].handler(request, run);
     } catch (error) {
-      response = errorEnvelope(run, error);
+      this.#complete(run, errorEnvelope(run, error));
+      return;
     }
+    if (isThenable(value)) {
+      value.then(
+        (response) => this.#complete(run, resultEnvelope(run, envelope.discard, response)),
+        (error: unknown) => this.#complete(run, errorEnvelope(run, error)),
+      );
+    } else {
+      this.#complete(run, resultEnvelope(run, envelope.discard, value));
+    }
+  }
+
+  #complete(run: JobRun, response: ResponseEnvelope): void {
     // Once cancelled, a job ends cancelled whatever its handler did: caught the termination,
     // carried on, returned a value. Its result is discarded here.
-    if (run.abortReason !== ABORT_NONE) response = cancelledEnvelope(run);
-    this.#end(run, response);
+    this.#end(run, run.abortReason === ABORT_NONE ? response : cancelledEnvelope(run));
   }
 
   #end(run: JobRun, response: ResponseEnvelope): void {
@@ -241,8 +259,10 @@ class WorkerLane {
   #write(response: ResponseEnvelope): void {
     const encoded = this.#packer.pack(response);
     if (encoded.length > this.#responses.maxRecordBytes) {
-      // Too large for the ring: the whole envelope travels over the port (transferred, not copied twice).
-      this.#port.postMessage(response, response.body !== null && ownsWholeBuffer(response.body) ? [response.body.buffer as ArrayBuffer] : []);
+      // Too large for the ring: the whole envelope travels over the port. Copied, not
+      // transferred: the handler may keep the body (a cached file) and answer it again, and a
+      // transfer would detach it under the handler.
+      this.#port.postMessage(response);
       return;
     }
     if (this.#backlog.length > 0 || !this.#responses.tryWrite(encoded)) {
@@ -290,6 +310,8 @@ function flushProgress(lane: WorkerLane): void {
 const EMPTY_BODY = new Uint8Array(0);
 /** How long an idle worker blocks before giving its event loop a turn. */
 const IDLE_WAIT_MS = 100;
+/** Microtask turns granted to just-started async handlers before the worker decides how to wait. */
+const SETTLE_MICROTASKS = 4;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -298,6 +320,17 @@ function yieldToEventLoop(): Promise<void> {
 const RESPONSE_TEMPLATE: ResponseEnvelope = {
   kind: 0, jobId: 0, slot: 0, status: 0, headers: null, body: null, code: null, message: null, errorNum: null, progress: null,
 };
+
+function resultEnvelope(run: JobRun, discard: boolean, value: unknown): ResponseEnvelope {
+  const result = normaliseResponse(value);
+  if (!result.ok) return failureEnvelope(run, 500, JOB_FAILURE.badResponse, result.message, null);
+  if (discard) return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status };
+  return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
 
 function cancelledEnvelope(run: JobRun): ResponseEnvelope {
   return { ...RESPONSE_TEMPLATE, kind: RESPONSE_CANCELLED, jobId: run.jobId, slot: run.slot, status: run.abortReason === ABORT_TIMED_OUT ? 1 : 0 };
@@ -321,8 +354,4 @@ function headerObject(flat: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
   return headers;
-}
-
-function ownsWholeBuffer(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
 }

@@ -125,7 +125,7 @@ const WORKER_CONCURRENCY: OptionSpec<number> = {
   defaultValue: () => 64, parse: integerIn(1, 65536, 'a positive integer up to 65536'),
 };
 const MAXIMAL_QUEUE_SIZE: OptionSpec<number> = {
-  name: '--server.maximal-queue-size', valueName: 'N', help: 'jobs queued or running before new ones are refused',
+  name: '--server.maximal-queue-size', valueName: 'N', help: 'jobs waiting for a worker before new ones are refused (HTTP 500, errorNum 21003)',
   defaultValue: () => 4096, parse: integerIn(1, 2 ** 30, 'a positive integer up to 2^30'),
 };
 const AUTHENTICATION: OptionSpec<boolean> = {
