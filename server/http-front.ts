@@ -156,6 +156,7 @@ export class HttpFront {
 
   readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void => {
     this.#metrics.countJobEvent(kind, jobId);
+    if (kind === 'running') return this.#table.markStarted(jobId, Date.now());
     if (kind !== 'done' && kind !== 'failed' && kind !== 'cancelled' && kind !== 'timedOut') return;
     const exchange = this.#blocking.get(jobId);
     if (exchange !== undefined) {
@@ -167,7 +168,7 @@ export class HttpFront {
     }
     const now = Date.now();
     if (kind === 'cancelled') this.#table.cancel(jobId, now);
-    else this.#table.finish(jobId, finalResult(kind, data, this.#closing), now);
+    else this.#table.finish(jobId, finalResult(kind, data, this.#closing), now, kind === 'done' ? 'completed' : kind);
   };
 
   #authenticate(req: HttpRequest, exchange: Exchange): Caller | null {

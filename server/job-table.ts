@@ -12,6 +12,12 @@ export interface StoredResult {
 /** `pending` covers queued and running; `done` and `cancelled` are final. */
 export type JobState = 'pending' | 'done' | 'cancelled';
 
+/** How a `done` job ended: its handler answered, it failed (an error result), or it ran past its deadline. */
+export type JobOutcome = 'completed' | 'failed' | 'timedOut';
+
+/** What `history` can filter on. */
+export type JobStatusFilter = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
 /** One stored job as seen at the moment of the call (a snapshot, not a live handle). */
 export interface JobView {
   jobId: number;
@@ -19,8 +25,14 @@ export interface JobView {
   state: JobState;
   /** Epoch milliseconds of `add`. */
   createdAtMs: number;
+  /** Epoch milliseconds of `markStarted`; 0 until the job ran. */
+  startedAtMs: number;
   /** Epoch milliseconds of `finish` or `cancel`; 0 while pending. */
   finishedAtMs: number;
+  /** How a done job ended; null while pending and for cancelled jobs. */
+  outcome: JobOutcome | null;
+  /** Epoch milliseconds at which `expire` removes it; 0 when it has no retention or is pending. */
+  expiresAtMs: number;
   /** The result of a `done` job; null while pending and for cancelled jobs. */
   result: StoredResult | null;
 }
@@ -35,14 +47,20 @@ export interface JobView {
  * implement the same interface.
  */
 export interface JobTable {
-  /** Records a new pending job. Ids must arrive strictly increasing (lists rely on it). */
-  add(jobId: number, owner: string, nowMs: number): void;
+  /**
+   * Records a new pending job. Ids must arrive strictly increasing (lists rely on it).
+   * `retentionMs` > 0: once finished, `expire` removes it after that long (operations);
+   * 0: it stays until fetched or deleted (ArangoDB's rule for `x-arango-async: store`).
+   */
+  add(jobId: number, owner: string, nowMs: number, retentionMs?: number): void;
+  /** The job was taken by a worker. No-op for unknown or finished jobs. */
+  markStarted(jobId: number, nowMs: number): void;
   /**
    * Stores the result of a pending job and marks it done. The table copies what it keeps,
    * so the caller may reuse `result` and its buffers afterwards. Returns false when the
    * result is dropped: the job was removed meanwhile, or was cancelled (cancel is final).
    */
-  finish(jobId: number, result: StoredResult, nowMs: number): boolean;
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome?: JobOutcome): boolean;
   /**
    * Marks a pending job cancelled (fetch then answers 410). A job already done keeps its
    * result, as cancelling a finished job is a no-op in ArangoDB. False if the id is unknown.
@@ -60,6 +78,14 @@ export interface JobTable {
   removeAll(caller: Caller): number;
   /** `DELETE /_api/job/expired`: removes visible done or cancelled jobs that finished before `stampMs`; returns how many. */
   removeExpired(stampMs: number, caller: Caller): number;
+  /**
+   * Newest first: at most `limit` jobs visible to the caller with ids below `beforeJobId`
+   * (Infinity for the first page), optionally only those matching `filter`. Costs O(limit)
+   * plus the jobs skipped by the filter.
+   */
+  history(caller: Caller, limit: number, beforeJobId: number, filter?: JobStatusFilter): JobView[];
+  /** Removes finished jobs whose retention ran out by `nowMs`, telling `onExpired` each id and when it expired. */
+  expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): number;
   /** Jobs stored, in any state, for all owners. */
   readonly size: number;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Caller } from './caller.js';
-import type { JobTable, JobView, StoredResult } from './job-table.js';
+import type { JobOutcome, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
 import { MemoryJobTable } from './memory-job-table.js';
 
 const ALICE: Caller = { username: 'alice', superuser: false };
@@ -25,9 +25,34 @@ describe('MemoryJobTable', () => {
     table.add(1, 'alice', 1000);
     assert.equal(table.size, 1);
     assert.deepEqual(table.get(1, ALICE), {
-      jobId: 1, owner: 'alice', state: 'pending', createdAtMs: 1000, finishedAtMs: 0, result: null,
+      jobId: 1, owner: 'alice', state: 'pending', createdAtMs: 1000, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null,
     });
     assert.equal(table.get(2, ALICE), undefined);
+  });
+
+  test('operations: started time, outcome, retention and newest-first history pages', () => {
+    const table = new MemoryJobTable();
+    for (let jobId = 1; jobId <= 5; jobId++) table.add(jobId, jobId % 2 === 0 ? 'bob' : 'alice', 1000 + jobId, jobId === 5 ? 0 : 100);
+    table.markStarted(1, 1010);
+    table.markStarted(2, 1011);
+    table.finish(1, jsonResult('{}', 200), 1020);
+    table.finish(2, jsonResult('{}', 500), 1021, 'failed');
+    table.cancel(3, 1022);
+    assert.deepEqual(table.history(ROOT, 10, Infinity).map((job) => job.jobId), [5, 4, 3, 2, 1]);
+    assert.deepEqual(table.history(ALICE, 10, Infinity).map((job) => job.jobId), [5, 3, 1]);
+    assert.deepEqual(table.history(ROOT, 2, 4).map((job) => job.jobId), [3, 2]);
+    assert.deepEqual(table.history(ROOT, 10, Infinity, 'failed').map((job) => job.jobId), [2]);
+    assert.deepEqual(table.history(ROOT, 10, Infinity, 'queued').map((job) => job.jobId), [5, 4]);
+    const one = table.get(1, ROOT)!;
+    assert.equal(one.startedAtMs, 1010);
+    assert.equal(one.outcome, 'completed');
+    assert.equal(one.expiresAtMs, 1120);
+    const expired: number[] = [];
+    assert.equal(table.expire(1121, (jobId) => expired.push(jobId)), 2);
+    assert.deepEqual(expired, [1, 2]);
+    assert.equal(table.get(1, ROOT), undefined);
+    assert.notEqual(table.get(3, ROOT), undefined);
+    assert.equal(table.get(5, ROOT)!.expiresAtMs, 0);
   });
 
   test('finish stores status, headers and body; get does not remove it', () => {
@@ -253,22 +278,48 @@ describe('MemoryJobTable', () => {
 class ReferenceJobTable implements JobTable {
   readonly jobs = new Map<number, JobView>();
   get size(): number { return this.jobs.size; }
-  add(jobId: number, owner: string, nowMs: number): void {
-    this.jobs.set(jobId, { jobId, owner, state: 'pending', createdAtMs: nowMs, finishedAtMs: 0, result: null });
+  readonly retention = new Map<number, number>();
+  add(jobId: number, owner: string, nowMs: number, retentionMs = 0): void {
+    this.jobs.set(jobId, { jobId, owner, state: 'pending', createdAtMs: nowMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null });
+    this.retention.set(jobId, retentionMs);
   }
-  finish(jobId: number, result: StoredResult, nowMs: number): boolean {
+  markStarted(jobId: number, nowMs: number): void {
+    const job = this.jobs.get(jobId);
+    if (job?.state === 'pending' && job.startedAtMs === 0) job.startedAtMs = nowMs;
+  }
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed'): boolean {
     const job = this.jobs.get(jobId);
     if (job?.state !== 'pending') return false;
     job.state = 'done';
+    job.outcome = outcome;
     job.finishedAtMs = nowMs;
+    job.expiresAtMs = this.retention.get(jobId)! > 0 ? nowMs + this.retention.get(jobId)! : 0;
     job.result = { status: result.status, headers: [...result.headers], body: result.body && result.body.slice() };
     return true;
   }
   cancel(jobId: number, nowMs: number): boolean {
     const job = this.jobs.get(jobId);
     if (job === undefined) return false;
-    if (job.state === 'pending') Object.assign(job, { state: 'cancelled', finishedAtMs: nowMs });
+    if (job.state === 'pending') {
+      Object.assign(job, { state: 'cancelled', finishedAtMs: nowMs, expiresAtMs: this.retention.get(jobId)! > 0 ? nowMs + this.retention.get(jobId)! : 0 });
+    }
     return true;
+  }
+  history(caller: Caller, limit: number, beforeJobId: number, filter?: JobStatusFilter): JobView[] {
+    return [...this.jobs.values()]
+      .filter((job) => visible(job, caller) && job.jobId < beforeJobId && (filter === undefined || statusOf(job) === filter))
+      .sort((left, right) => right.jobId - left.jobId)
+      .slice(0, limit)
+      .map((job) => ({ ...job }));
+  }
+  expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): number {
+    const due = [...this.jobs.values()].filter((job) => job.expiresAtMs !== 0 && job.expiresAtMs <= nowMs)
+      .sort((left, right) => left.expiresAtMs - right.expiresAtMs || left.finishedAtMs - right.finishedAtMs);
+    for (const job of due) {
+      this.jobs.delete(job.jobId);
+      onExpired(job.jobId, job.expiresAtMs);
+    }
+    return due.length;
   }
   get(jobId: number, caller: Caller): JobView | undefined {
     const job = this.jobs.get(jobId);
@@ -302,13 +353,22 @@ class ReferenceJobTable implements JobTable {
   }
 }
 
+function statusOf(job: JobView): JobStatusFilter {
+  if (job.state === 'cancelled') return 'cancelled';
+  if (job.state === 'done') return job.outcome === 'completed' ? 'completed' : 'failed';
+  return job.startedAtMs === 0 ? 'queued' : 'running';
+}
+
 function visible(job: JobView, caller: Caller): boolean {
   return caller.superuser || job.owner === caller.username;
 }
 
 type Command =
-  | { kind: 'add'; owner: string }
-  | { kind: 'finish'; pick: number; result: StoredResult }
+  | { kind: 'add'; owner: string; retentionMs: number }
+  | { kind: 'start'; pick: number }
+  | { kind: 'finish'; pick: number; result: StoredResult; outcome: JobOutcome }
+  | { kind: 'history'; limit: number; before: number; filter: JobStatusFilter | undefined; caller: Caller }
+  | { kind: 'expire' }
   | { kind: 'cancel'; pick: number }
   | { kind: 'get' | 'take' | 'remove'; pick: number; caller: Caller }
   | { kind: 'list'; state: 'done' | 'pending'; count: number; caller: Caller }
@@ -328,8 +388,17 @@ const resultArbitrary: fc.Arbitrary<StoredResult> = fc.record({
   ),
 });
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('add' as const), owner: fc.constantFrom('alice', 'bob', 'root') }), weight: 6 },
-  { arbitrary: fc.record({ kind: fc.constant('finish' as const), pick: pickArbitrary, result: resultArbitrary }), weight: 5 },
+  { arbitrary: fc.record({ kind: fc.constant('add' as const), owner: fc.constantFrom('alice', 'bob', 'root'), retentionMs: fc.constantFrom(0, 0, 5) }), weight: 6 },
+  { arbitrary: fc.record({ kind: fc.constant('start' as const), pick: pickArbitrary }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('finish' as const), pick: pickArbitrary, result: resultArbitrary, outcome: fc.constantFrom<JobOutcome>('completed', 'completed', 'failed', 'timedOut') }), weight: 5 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('history' as const), limit: fc.integer({ min: 0, max: 5 }), before: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 30 })),
+      filter: fc.constantFrom<JobStatusFilter | undefined>(undefined, 'queued', 'running', 'completed', 'failed', 'cancelled'), caller: callerArbitrary,
+    }),
+    weight: 2,
+  },
+  { arbitrary: fc.record({ kind: fc.constant('expire' as const) }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: pickArbitrary }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constantFrom('get' as const, 'take' as const, 'remove' as const), pick: pickArbitrary, caller: callerArbitrary }), weight: 5 },
   { arbitrary: fc.record({ kind: fc.constant('list' as const), state: fc.constantFrom('done' as const, 'pending' as const), count: fc.integer({ min: 0, max: 6 }), caller: callerArbitrary }), weight: 3 },
@@ -339,8 +408,15 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
 
 function run(table: JobTable, command: Command, jobId: number, nowMs: number): unknown {
   switch (command.kind) {
-    case 'add': table.add(jobId, command.owner, nowMs); return undefined;
-    case 'finish': return table.finish(jobId, command.result, nowMs);
+    case 'add': table.add(jobId, command.owner, nowMs, command.retentionMs); return undefined;
+    case 'start': table.markStarted(jobId, nowMs); return undefined;
+    case 'finish': return table.finish(jobId, command.result, nowMs, command.outcome);
+    case 'history': return table.history(command.caller, command.limit, command.before, command.filter);
+    case 'expire': {
+      const expired: [number, number][] = [];
+      const count = table.expire(nowMs, (expiredJobId, expiredAtMs) => expired.push([expiredJobId, expiredAtMs]));
+      return { count, expired: expired.sort((left, right) => left[0] - right[0]) };
+    }
     case 'cancel': return table.cancel(jobId, nowMs);
     case 'get': return table.get(jobId, command.caller);
     case 'take': return table.take(jobId, command.caller);

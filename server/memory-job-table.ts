@@ -1,5 +1,5 @@
 import type { Caller } from './caller.js';
-import type { JobState, JobTable, JobView, StoredResult } from './job-table.js';
+import type { JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
 import { BodyArena } from './body-arena.js';
 import { HeaderListInterner } from './header-list-interner.js';
 import { JobIdIndex } from './job-id-index.js';
@@ -38,6 +38,8 @@ const DONE = 1;
 const CANCELLED = 2;
 const FREE = 3;
 const STATE_NAMES: readonly JobState[] = ['pending', 'done', 'cancelled'];
+// Outcomes of DONE slots.
+const OUTCOME_NAMES: readonly JobOutcome[] = ['completed', 'failed', 'timedOut'];
 
 // The two lists of byState; in byOwnerState an owner's are at 2 * owner + these.
 const PENDING_LIST = 0;
@@ -57,6 +59,10 @@ export class MemoryJobTable implements JobTable {
   #statuses = new Uint16Array(INITIAL_SLOTS);
   #createdAtMs = new Float64Array(INITIAL_SLOTS);
   #finishedAtMs = new Float64Array(INITIAL_SLOTS);
+  #startedAtMs = new Float64Array(INITIAL_SLOTS);
+  /** 0: kept until fetched or deleted; else how long after finishing `expire` removes it. */
+  #retentionMs = new Float64Array(INITIAL_SLOTS);
+  #outcomes = new Uint8Array(INITIAL_SLOTS);
   /** Interned, frozen header lists of done jobs. */
   readonly #headerLists: (string[] | undefined)[] = [];
   readonly #bodies = new BodyArena(INITIAL_SLOTS);
@@ -66,6 +72,12 @@ export class MemoryJobTable implements JobTable {
   readonly #byOwnerId = new SlotLists(INITIAL_SLOTS, 0);
   readonly #byState = new SlotLists(INITIAL_SLOTS, 2);
   readonly #byOwnerState = new SlotLists(INITIAL_SLOTS, 0);
+  /**
+   * Finished jobs that have a retention, in finish order. The server gives every operation
+   * the same retention, so finish order is expiry order and `expire` stops at the first
+   * job still young enough.
+   */
+  readonly #byExpiry = new SlotLists(INITIAL_SLOTS, 1);
 
   /** Owner names by index; an owner keeps its index for the table's life (users are few). */
   readonly #ownerNames: string[] = [];
@@ -76,7 +88,7 @@ export class MemoryJobTable implements JobTable {
     return this.#slotByJobId.size;
   }
 
-  add(jobId: number, owner: string, nowMs: number): void {
+  add(jobId: number, owner: string, nowMs: number, retentionMs = 0): void {
     const slot = this.#allocateSlot();
     const ownerIndex = this.#ownerIndexOf(owner);
     this.#jobIds[slot] = jobId;
@@ -84,6 +96,8 @@ export class MemoryJobTable implements JobTable {
     this.#states[slot] = PENDING;
     this.#createdAtMs[slot] = nowMs;
     this.#finishedAtMs[slot] = 0;
+    this.#startedAtMs[slot] = 0;
+    this.#retentionMs[slot] = retentionMs;
     this.#slotByJobId.set(jobId, slot);
     this.#byId.append(0, slot);
     this.#byOwnerId.append(ownerIndex, slot);
@@ -91,9 +105,15 @@ export class MemoryJobTable implements JobTable {
     this.#byOwnerState.append(2 * ownerIndex + PENDING_LIST, slot);
   }
 
-  finish(jobId: number, result: StoredResult, nowMs: number): boolean {
+  markStarted(jobId: number, nowMs: number): void {
+    const slot = this.#slotByJobId.get(jobId);
+    if (slot !== NIL && this.#states[slot] === PENDING && this.#startedAtMs[slot] === 0) this.#startedAtMs[slot] = nowMs;
+  }
+
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed'): boolean {
     const slot = this.#slotByJobId.get(jobId);
     if (slot === NIL || this.#states[slot] !== PENDING) return false;
+    this.#outcomes[slot] = OUTCOME_NAMES.indexOf(outcome);
     this.#statuses[slot] = result.status;
     this.#headerLists[slot] = this.#headerInterner.intern(result.headers);
     this.#bodies.store(slot, result.body);
@@ -188,6 +208,54 @@ export class MemoryJobTable implements JobTable {
     return removed;
   }
 
+  history(caller: Caller, limit: number, beforeJobId: number, filter?: JobStatusFilter): JobView[] {
+    const views: JobView[] = [];
+    let lists = this.#byId;
+    let list = 0;
+    let ownerIndex = -1;
+    if (!caller.superuser) {
+      ownerIndex = this.#ownerIndexes.get(caller.username) ?? -1;
+      if (ownerIndex < 0) return views;
+      lists = this.#byOwnerId;
+      list = ownerIndex;
+    }
+    // Start just before the cursor's job when it still exists (and is in this list);
+    // otherwise walk in from the newest, skipping ids not below the cursor.
+    let slot = lists.last(list);
+    const cursorSlot = Number.isFinite(beforeJobId) ? this.#slotByJobId.get(beforeJobId) : NIL;
+    if (cursorSlot !== NIL && (ownerIndex < 0 || this.#owners[cursorSlot] === ownerIndex)) slot = lists.before(cursorSlot);
+    for (; slot !== NIL && views.length < limit; slot = lists.before(slot)) {
+      const jobId = this.#jobIds[slot];
+      if (jobId >= beforeJobId || (filter !== undefined && !this.#matches(slot, filter))) continue;
+      views.push(this.#view(slot, jobId));
+    }
+    return views;
+  }
+
+  expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): number {
+    let removed = 0;
+    for (let slot = this.#byExpiry.first(0); slot !== NIL; slot = this.#byExpiry.first(0)) {
+      const expiresAtMs = this.#finishedAtMs[slot] + this.#retentionMs[slot];
+      if (expiresAtMs > nowMs) break;
+      const jobId = this.#jobIds[slot];
+      this.#free(slot);
+      onExpired(jobId, expiresAtMs);
+      removed++;
+    }
+    return removed;
+  }
+
+  #matches(slot: number, filter: JobStatusFilter): boolean {
+    const state = this.#states[slot];
+    switch (filter) {
+      case 'queued': return state === PENDING && this.#startedAtMs[slot] === 0;
+      case 'running': return state === PENDING && this.#startedAtMs[slot] !== 0;
+      case 'completed': return state === DONE && this.#outcomes[slot] === 0;
+      case 'failed': return state === DONE && this.#outcomes[slot] !== 0;
+      case 'cancelled': return state === CANCELLED;
+    }
+  }
+
   #visibleSlot(jobId: number, caller: Caller): number {
     const slot = this.#slotByJobId.get(jobId);
     if (slot === NIL) return NIL;
@@ -202,7 +270,10 @@ export class MemoryJobTable implements JobTable {
       owner: this.#ownerNames[this.#owners[slot]],
       state: STATE_NAMES[state],
       createdAtMs: this.#createdAtMs[slot],
+      startedAtMs: this.#startedAtMs[slot],
       finishedAtMs: this.#finishedAtMs[slot],
+      outcome: state === DONE ? OUTCOME_NAMES[this.#outcomes[slot]] : null,
+      expiresAtMs: state !== PENDING && this.#retentionMs[slot] > 0 ? this.#finishedAtMs[slot] + this.#retentionMs[slot] : 0,
       result: state === DONE
         ? { status: this.#statuses[slot], headers: this.#headerLists[slot] as string[], body: this.#bodies.view(slot) }
         : null,
@@ -220,6 +291,7 @@ export class MemoryJobTable implements JobTable {
     this.#byState.append(FINISHED_LIST, slot);
     this.#byOwnerState.unlink(2 * ownerIndex + PENDING_LIST, slot);
     this.#byOwnerState.append(2 * ownerIndex + FINISHED_LIST, slot);
+    if (this.#retentionMs[slot] > 0) this.#byExpiry.append(0, slot);
   }
 
   #free(slot: number): void {
@@ -231,6 +303,7 @@ export class MemoryJobTable implements JobTable {
     this.#byOwnerId.unlink(ownerIndex, slot);
     this.#byState.unlink(stateList, slot);
     this.#byOwnerState.unlink(2 * ownerIndex + stateList, slot);
+    if (state !== PENDING && this.#retentionMs[slot] > 0) this.#byExpiry.unlink(0, slot);
     if (state === DONE) {
       this.#bodies.release(slot);
       this.#headerLists[slot] = undefined;
@@ -250,6 +323,7 @@ export class MemoryJobTable implements JobTable {
     this.#byOwnerId.clear();
     this.#byState.clear();
     this.#byOwnerState.clear();
+    this.#byExpiry.clear();
   }
 
   #allocateSlot(): number {
@@ -270,11 +344,15 @@ export class MemoryJobTable implements JobTable {
     this.#statuses = grown(this.#statuses, capacity);
     this.#createdAtMs = grown(this.#createdAtMs, capacity);
     this.#finishedAtMs = grown(this.#finishedAtMs, capacity);
+    this.#startedAtMs = grown(this.#startedAtMs, capacity);
+    this.#retentionMs = grown(this.#retentionMs, capacity);
+    this.#outcomes = grown(this.#outcomes, capacity);
     this.#bodies.growSlots(capacity);
     this.#byId.growSlots(capacity);
     this.#byOwnerId.growSlots(capacity);
     this.#byState.growSlots(capacity);
     this.#byOwnerState.growSlots(capacity);
+    this.#byExpiry.growSlots(capacity);
   }
 
   #ownerIndexOf(owner: string): number {

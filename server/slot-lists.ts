@@ -28,6 +28,14 @@ export class SlotLists {
     return this.#next[slot];
   }
 
+  last(list: number): number {
+    return this.#tails[list];
+  }
+
+  before(slot: number): number {
+    return this.#previous[slot];
+  }
+
   append(list: number, slot: number): void {
     const tail = this.#tails[list];
     this.#previous[slot] = tail;
