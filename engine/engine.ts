@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -114,7 +115,10 @@ export class Engine {
     this.routes = routes;
     this.#handlerModules = handlerModules;
     this.#onWorkerReplaced = options.onWorkerReplaced;
-    const capacity = maxQueuedJobs + threads * concurrencyPerWorker;
+    // Room for every job that may wait, every job that may run, and as many cancelled
+    // jobs still sitting in rings (they no longer count as waiting, but hold their slot
+    // until their worker skips them).
+    const capacity = 2 * maxQueuedJobs + threads * concurrencyPerWorker;
     this.#slots = new JobSlots(capacity);
     this.#waiting = new SlotQueue(capacity);
     this.#abortSlots = new Int32Array(new SharedArrayBuffer(capacity * 4));
@@ -188,10 +192,13 @@ export class Engine {
   }
 
   get stats(): EngineStats {
+    // Observe which jobs the workers took first: counted the other way round, a job taken
+    // since the last look is in neither count.
+    const queuedJobCount = this.#queuedCount(true);
     let running = 0;
     for (const lane of this.#lanes) running += lane.assignedCount - lane.waitingCount;
     return {
-      queuedJobCount: this.#queuedCount(true),
+      queuedJobCount,
       runningJobCount: running,
       threads: this.#lanes.length,
       workerRestarts: this.#workerRestarts,
@@ -215,7 +222,9 @@ export class Engine {
       while (this.#slots.usedCount > 0 && Date.now() < graceEnd) await delay(10);
     }
     for (const lane of this.#lanes) lane.requestShutdown();
-    await Promise.race([Promise.allSettled([...this.#serveTasks]), delay(1000)]);
+    // Unreferenced: once the serve tasks have settled, this timer must not keep the process
+    // alive for another second.
+    await Promise.race([Promise.allSettled([...this.#serveTasks]), sleep(1000, undefined, { ref: false })]);
     this.#closed = true;
     clearInterval(this.#deadlineTimer);
     this.#mainDoorbell.ring();
@@ -368,7 +377,6 @@ export class Engine {
       this.#slots.state[slot] = SLOT_RUNNING;
       this.#emit('running', this.#slots.jobId[slot], undefined);
     } else if (state === SLOT_ZOMBIE) {
-      lane.waitingCount--;
       this.#slots.state[slot] = SLOT_ZOMBIE_TAKEN;
     }
   }
@@ -422,7 +430,7 @@ export class Engine {
     if (laneIndex >= 0) {
       const lane = this.#lanes[laneIndex];
       lane.assignedCount--;
-      if (state === SLOT_IN_RING || state === SLOT_ZOMBIE) lane.waitingCount--;
+      if (state === SLOT_IN_RING) lane.waitingCount--;
     }
     const timer = slots.graceTimer[slot];
     if (timer !== undefined) {
@@ -449,9 +457,11 @@ export class Engine {
         return;
       case SLOT_IN_RING:
         // Already handed over: the worker skips it when it gets there and then frees the slot.
-        // Its final event goes out now; nothing of it will ever run.
+        // Its final event goes out now; nothing of it will ever run, and it no longer counts
+        // as waiting (it must not hold a place in the queue a new job could take).
         Atomics.store(this.#abortSlots, slot, reason);
         slots.state[slot] = SLOT_ZOMBIE;
+        this.#lanes[slots.lane[slot]].waitingCount--;
         if (slots.deadline[slot] !== 0) {
           this.#deadlineCount--;
           slots.deadline[slot] = 0;

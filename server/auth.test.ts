@@ -159,7 +159,7 @@ test('a missing or malformed users file fails to load with ERR_BAD_USERS_FILE', 
     await writeFile(file, content);
     await assert.rejects(load(file), isBadUsersFile(pattern));
   }
-  await assert.rejects(Authenticator.load({ enabled: true }), isBadUsersFile(/neither a users file nor a JWT secret/));
+  await assert.rejects(Authenticator.load({ enabled: true }), isBadUsersFile(/neither --server.users nor --server.jwt-secret/));
 });
 
 test('add-user writes a 0600 file that Authenticator accepts, and replaces a user of the same name', async () => {

@@ -105,16 +105,16 @@ async function readValidatedUsers(path: string): Promise<ValidatedUser[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsersFileError(`cannot read users file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new UsersFileError(`--server.users: cannot read users file ${path}: ${(error as Error).message}`, { cause: error });
   }
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new UsersFileError(`users file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new UsersFileError(`--server.users: users file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   const users = (document as { users?: unknown } | null)?.users;
-  if (!Array.isArray(users)) throw new UsersFileError(`users file ${path}: expected {"users": [...]}`);
+  if (!Array.isArray(users)) throw new UsersFileError(`--server.users: users file ${path}: expected {"users": [...]}`);
   const seen = new Set<string>();
   return users.map((item: unknown, index) => {
     const user = validateUser(item, `users file ${path}: users[${index}]`);
@@ -172,7 +172,7 @@ export class Authenticator {
    */
   static async load(options: { enabled: boolean; usersFile?: string; jwtSecret?: string }): Promise<Authenticator> {
     if (options.enabled && options.usersFile === undefined && options.jwtSecret === undefined) {
-      throw new UsersFileError('authentication is enabled but neither a users file nor a JWT secret is set, so no request could authenticate');
+      throw new UsersFileError('--server.authentication is true but neither --server.users nor --server.jwt-secret is set, so no request could authenticate');
     }
     const users = new Map<string, User>();
     const validated = options.usersFile === undefined ? [] : await readValidatedUsers(options.usersFile);

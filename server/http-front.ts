@@ -42,6 +42,8 @@ export class HttpFront {
   readonly #jobApi: JobApi;
   /** Blocking requests waiting for their job, by job id. */
   readonly #blocking = new Map<number, BlockingExchange>();
+  /** Stored HEAD jobs: their handler (the GET route's) may answer a body, which HEAD must not keep. */
+  readonly #headJobs = new Set<number>();
   #listenSocket: us_listen_socket | null = null;
   #closing = false;
 
@@ -141,6 +143,7 @@ export class HttpFront {
     }
     if (mode === MODE_STORE) {
       this.#table.add(jobId, caller.username, Date.now());
+      if (exchange.head) this.#headJobs.add(jobId);
       exchange.send(202, NO_HEADERS, null, 'x-arango-async-id', String(jobId));
     } else {
       exchange.send(202, NO_HEADERS, null);
@@ -167,8 +170,13 @@ export class HttpFront {
       return;
     }
     const now = Date.now();
-    if (kind === 'cancelled') this.#table.cancel(jobId, now);
-    else this.#table.finish(jobId, finalResult(kind, data, this.#closing), now, kind === 'done' ? 'completed' : kind);
+    if (kind === 'cancelled') {
+      this.#table.cancel(jobId, now);
+    } else {
+      let result = finalResult(kind, data, this.#closing);
+      if (this.#headJobs.size > 0 && this.#headJobs.delete(jobId)) result = { ...result, body: null };
+      this.#table.finish(jobId, result, now, kind === 'done' ? 'completed' : kind);
+    }
   };
 
   #authenticate(req: HttpRequest, exchange: Exchange): Caller | null {

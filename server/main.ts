@@ -23,8 +23,8 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const logger = createLogger(options.logLevel);
-  const authenticator = await Authenticator.load({ enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret });
-  const engine = await Engine.start({
+  const authenticator = await startupStep(() => Authenticator.load({ enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret }));
+  const engine = await startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
     handlerModules: options.handlerModules,
@@ -32,17 +32,11 @@ async function main(argv: readonly string[]): Promise<void> {
     cancelGraceMs: options.cancelGraceMs,
     defaultTimeoutMs: options.jobTimeoutMs,
     onWorkerReplaced: (event) => logger.warn(event, 'worker replaced'),
-  });
+  }));
   const metrics = new ServerMetrics(engine);
   const front = new HttpFront({
     engine, table: new MemoryJobTable(), authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
   });
-  const port = await front.listen(options.host, options.port);
-  logger.info({
-    endpoint: `tcp://${options.host}:${port}`, port, threads: options.threads, routes: engine.routes.routes.length,
-    authentication: options.authentication, maximalQueueSize: options.maximalQueueSize,
-  }, 'listening');
-
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -60,8 +54,36 @@ async function main(argv: readonly string[]): Promise<void> {
       },
     );
   };
+  // Installed before the "listening" line: a supervisor may send SIGTERM as soon as it sees it.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  const port = await front.listen(options.host, options.port);
+  logger.info({
+    endpoint: `tcp://${options.host}:${port}`, port, threads: options.threads, routes: engine.routes.routes.length,
+    authentication: options.authentication, maximalQueueSize: options.maximalQueueSize,
+  }, 'listening');
+}
+
+/**
+ * Runs a start-up step whose failure is the operator's to fix (a missing users file or
+ * handler module, a handler module without routes): one clear line and exit code 2, not a
+ * stack trace.
+ */
+async function startupStep<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_BAD_USERS_FILE' || code === 'ERR_ENGINE_OPTIONS' || code === 'ERR_MODULE_NOT_FOUND' || code === 'ENOENT') {
+      const message = (error as Error).message;
+      // A handler module that cannot be imported names itself; say which option brought it.
+      const option = code === 'ERR_MODULE_NOT_FOUND' || code === 'ENOENT' || code === 'ERR_ENGINE_OPTIONS' ? '--server.handlers: ' : '';
+      process.stderr.write(`error: ${message.startsWith('--') ? '' : option}${message}\n`);
+      process.exit(EXIT_BAD_OPTIONS);
+    }
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {
