@@ -1,0 +1,76 @@
+import type { WebhookAllowlist } from './webhook-allowlist.js';
+import type { WebhookEvent } from './webhook-events.js';
+
+/* The dispatcher's public types, apart so that the class file stays about behaviour. */
+
+/** Where one operation's webhooks go. */
+export interface WebhookTarget {
+  url: string;
+  operationId: string;
+}
+
+/**
+ * What the operation reports in a delivery, next to `event`, `operationId` and `timestamp`
+ * (which the dispatcher sets; the payload cannot override them).
+ */
+export interface WebhookPayload {
+  status: string;
+  result?: unknown;
+  [key: string]: unknown;
+}
+
+/** One attempt of one delivery, as the operation's `webhook.deliveries` shows it. */
+export interface DeliveryAttempt {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** When the attempt started, ISO 8601. */
+  at: string;
+  /** Same for every attempt of one delivery (the X-Webhook-Id header). */
+  deliveryId: string;
+  event: WebhookEvent;
+  url: string;
+  outcome: 'delivered' | 'failed' | 'refused';
+  /** The receiver's status, when it answered. */
+  statusCode?: number;
+  /** Why the attempt did not deliver. */
+  error?: string;
+  /** `ERR_WEBHOOK_*` (see WEBHOOK_FAILURE and the webhook errors) or a Node network code such as `ECONNREFUSED`. */
+  errorCode?: string;
+  /** When the next attempt is due, ISO 8601; absent when this was the last one. */
+  nextAttemptAt?: string;
+}
+
+/** Receives each attempt record; it must not throw (a throw is logged, delivery goes on). */
+export type DeliveryRecorder = (attempt: DeliveryAttempt) => void;
+
+/** A scheduled retry that can be cancelled. */
+export interface WebhookTimer {
+  cancel(): void;
+}
+
+/** Where a recorder's exception is reported; pino's Logger fits. */
+export interface WebhookLogger {
+  error(details: object, message: string): void;
+}
+
+export interface WebhookDispatcherOptions {
+  allowlist: WebhookAllowlist;
+  /** HMAC key of X-Webhook-Signature (`--webhook.secret`); must not be empty. */
+  secret: string;
+  /** Attempts per delivery, the first included. @defaultValue 8 */
+  maxAttempts?: number;
+  /** Deadline of one attempt, from connecting to the response status line, in ms. @defaultValue 10000 */
+  timeoutMs?: number;
+  /** Backoff before retry n is drawn from [0, min(maxDelayMs, baseDelayMs * 2^(n-1))), in ms. @defaultValue 1000 */
+  baseDelayMs?: number;
+  /** Cap of one backoff delay, in ms. @defaultValue 300000 (5 min) */
+  maxDelayMs?: number;
+  /** @defaultValue none: recorder errors become `process.emitWarning` warnings */
+  logger?: WebhookLogger;
+  /** Clock, ms since the epoch. @defaultValue Date.now */
+  now?: () => number;
+  /** Uniform in [0, 1), for the backoff jitter. @defaultValue Math.random */
+  random?: () => number;
+  /** Runs `callback` after `delayMs`. @defaultValue an unref'd setTimeout */
+  schedule?: (callback: () => void, delayMs: number) => WebhookTimer;
+}
