@@ -35,6 +35,10 @@ test('no arguments give the documented defaults', () => {
     maxBodySize: 67108864,
     logLevel: 'info',
     shutdownTimeoutMs: 10000,
+    retentionMs: 86_400_000,
+    webhookAllow: [],
+    webhookSecret: undefined,
+    webhookMaxAttempts: 8,
   });
 });
 
@@ -44,13 +48,16 @@ test('--name value and --name=value set every option alike', () => {
     '--server.maximal-queue-size', '100', '--server.authentication', 'true', '--server.jwt-secret', 's3cret',
     '--server.users', 'users.json', '--server.handlers', 'h.js', '--job.cancel-grace', '0', '--job.timeout', '1.5',
     '--server.max-body-size', '1024', '--log.level', 'debug', '--server.shutdown-timeout', '500',
+    '--job.retention', '60', '--webhook.allow', '127.0.0.1,hooks.example.com', '--webhook.secret', 'w',
+    '--webhook.max-attempts', '3',
   ];
   const joined: string[] = [];
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
   const expected: ServerOptions = {
     host: '0.0.0.0', port: 0, threads: 3, workerConcurrency: 8, maximalQueueSize: 100, authentication: true,
     jwtSecret: 's3cret', usersFile: resolve('users.json'), handlerModules: [resolve('h.js')], cancelGraceMs: 0,
-    jobTimeoutMs: 1500, maxBodySize: 1024, logLevel: 'debug', shutdownTimeoutMs: 500,
+    jobTimeoutMs: 1500, maxBodySize: 1024, logLevel: 'debug', shutdownTimeoutMs: 500, retentionMs: 60_000,
+    webhookAllow: ['127.0.0.1', 'hooks.example.com'], webhookSecret: 'w', webhookMaxAttempts: 3,
   };
   assert.deepEqual(parse(spaced), expected);
   assert.deepEqual(parse(joined), expected);
@@ -135,7 +142,8 @@ test('help lists every option with its default, aligned', () => {
   const names = [
     '--server.endpoint', '--server.threads', '--server.worker-concurrency', '--server.maximal-queue-size',
     '--server.authentication', '--server.jwt-secret', '--server.users', '--server.handlers', '--job.cancel-grace',
-    '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--help',
+    '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--job.retention',
+    '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--help',
   ];
   const optionLines = help.split('\n').filter((line) => line.startsWith('  --'));
   assert.equal(optionLines.length, names.length);

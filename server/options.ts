@@ -30,6 +30,12 @@ export interface ServerOptions {
   logLevel: LogLevel;
   /** On SIGTERM, how long running jobs may finish before they are cancelled, in ms. */
   shutdownTimeoutMs: number;
+  /** How long finished operations (submitted with `Prefer: respond-async`) are kept, in ms. */
+  retentionMs: number;
+  /** `--webhook.allow` entries (host names, wildcards, addresses, CIDRs), comma-split. */
+  webhookAllow: string[];
+  webhookSecret: string | undefined;
+  webhookMaxAttempts: number;
 }
 
 /** A command line the server cannot start with; the message names the option and the bad value. */
@@ -169,10 +175,34 @@ const SHUTDOWN_TIMEOUT: OptionSpec<number> = {
   defaultValue: () => 10000, parse: integerIn(0, MAX_TIMER_MS, `milliseconds from 0 to ${MAX_TIMER_MS}`),
 };
 
+const RETENTION: OptionSpec<number> = {
+  name: '--job.retention', valueName: 'SECONDS', help: 'how long finished operations (Prefer: respond-async) are kept',
+  defaultValue: () => 86_400_000, defaultText: '86400 (one day)',
+  parse: (value, name) => {
+    const seconds = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!(seconds >= 1 && seconds <= 10 * 365 * 86400)) fail(name, 'whole seconds from 1 to ten years', value);
+    return seconds * 1000;
+  },
+};
+const WEBHOOK_ALLOW: OptionSpec<string[]> = {
+  name: '--webhook.allow', valueName: 'HOSTS', help: 'webhook targets allowed: host names, *.wildcards, addresses, CIDRs; comma-separated, repeatable',
+  defaultValue: () => [], defaultText: '(none: webhooks are refused)', repeatable: true,
+  parse: (value, name, previous) => [...previous, ...parseNonEmpty(value, name).split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')],
+};
+const WEBHOOK_SECRET: OptionSpec<string | undefined> = {
+  name: '--webhook.secret', valueName: 'SECRET', help: 'HMAC-SHA256 key that signs webhook deliveries',
+  defaultValue: () => undefined, defaultText: 'random per process (logged at start)', parse: parseNonEmpty,
+};
+const WEBHOOK_MAX_ATTEMPTS: OptionSpec<number> = {
+  name: '--webhook.max-attempts', valueName: 'N', help: 'delivery attempts of one webhook event before giving up',
+  defaultValue: () => 8, parse: integerIn(1, 100, 'an integer from 1 to 100'),
+};
+
 // Method syntax in OptionSpec makes `parse` bivariant, so each spec fits this wider type.
 const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS, HANDLERS,
-  CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT,
+  CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
+  WEBHOOK_MAX_ATTEMPTS,
 ];
 const SPECS_BY_NAME: ReadonlyMap<string, OptionSpec<unknown>> = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
@@ -227,6 +257,10 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     maxBodySize: read(MAX_BODY_SIZE),
     logLevel: read(LOG_LEVEL),
     shutdownTimeoutMs: read(SHUTDOWN_TIMEOUT),
+    retentionMs: read(RETENTION),
+    webhookAllow: read(WEBHOOK_ALLOW),
+    webhookSecret: read(WEBHOOK_SECRET),
+    webhookMaxAttempts: read(WEBHOOK_MAX_ATTEMPTS),
   };
 }
 
