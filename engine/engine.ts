@@ -87,6 +87,8 @@ export class Engine {
   #lastJobId = 0;
   #laneCursor = 0;
   #flushScheduled = false;
+  /** The main doorbell is marked awake: workers do not notify; the turn's end drains. */
+  #mainAwake = false;
   #deadlineCount = 0;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #workerRestarts = 0;
@@ -168,11 +170,16 @@ export class Engine {
     slots.request[slot] = request;
     slots.attempt[slot] = 0;
     slots.discard[slot] = discardResult ? 1 : 0;
-    const timeoutMs = this.routes.routes[routeIndex].timeoutMs || this.#options.defaultTimeoutMs;
+    // `??`, not `||`: a route's timeoutMs of 0 means "no deadline" (types.ts), not "the default".
+    const timeoutMs = this.routes.routes[routeIndex].timeoutMs ?? this.#options.defaultTimeoutMs;
     if (timeoutMs > 0) {
       slots.deadline[slot] = Date.now() + timeoutMs;
       this.#deadlineCount++;
       this.#deadlineTimer ??= setInterval(checkDeadlines, DEADLINE_TICK_MS, this).unref();
+    }
+    if (!this.#mainAwake) {
+      this.#mainAwake = true;
+      this.#mainDoorbell.awake();
     }
     this.#emit('queued', jobId, undefined);
     this.#enqueue(slot);
@@ -189,6 +196,11 @@ export class Engine {
     if (slot < 0) return false;
     this.#stop(slot, ABORT_CANCELLED);
     return true;
+  }
+
+  /** The id given to the newest job (0 before the first): ids at or below it were issued. */
+  get lastJobId(): number {
+    return this.#lastJobId;
   }
 
   get stats(): EngineStats {
@@ -334,17 +346,30 @@ export class Engine {
   publishLanes(): void {
     this.#flushScheduled = false;
     for (const lane of this.#lanes) if (lane.dirty) lane.publish();
+    if (this.#mainAwake) {
+      this.#drain();
+      this.#mainDoorbell.prepareToSleep();
+      this.#mainAwake = false;
+      this.#drain();
+    }
   }
 
   // ---- results ----
 
+  /**
+   * One `Atomics.waitAsync` is always armed on the main doorbell. Workers only notify it
+   * while the main thread is marked sleeping: a main thread busy with requests is marked
+   * awake (`submit`) and drains the response rings at the end of its event-loop turn
+   * instead, so a busy server pays no wake-up per result. The turn's end marks it sleeping
+   * again and drains once more, so a result published in between is never stranded.
+   */
   async #waitLoop(): Promise<void> {
     while (!this.#closed) {
       const sequence = this.#mainDoorbell.prepareToSleep();
+      this.#mainAwake = false;
       this.#drain();
       const wait = this.#mainDoorbell.sleepAsync(sequence);
       if (wait !== null) await wait;
-      this.#mainDoorbell.awake();
     }
   }
 
