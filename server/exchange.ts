@@ -62,6 +62,17 @@ export class Exchange {
   }
 
   /** Refuses the request and closes the connection (its unread body would otherwise be parsed as the next request). */
+  /**
+   * Hands the response to a long-lived writer (an SSE stream): nothing else may answer, and
+   * `onAbort` now belongs to that writer.
+   */
+  takeOver(onAbort: (exchange: Exchange) => void): HttpResponse {
+    this.aborted = true;
+    this.status = 200;
+    this.onAbort = onAbort;
+    return this.res;
+  }
+
   sendErrorAndClose(status: number, errorNum: number, message: string): void {
     if (this.aborted) return;
     this.aborted = true;

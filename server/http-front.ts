@@ -9,6 +9,10 @@ import { JobApi } from './job-api.js';
 import type { JobTable, StoredResult } from './job-table.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from './metrics.js';
 import { readBody } from './request-body.js';
+import type { OperationsApi } from './operations/operations-api.js';
+import { mountOperationsSocket } from './operations/operations-socket.js';
+import type { OperationSubmit, SubmitIntent } from './operations/operation-submit.js';
+import type { OperationTracker } from './operations/operation-tracker.js';
 
 export interface HttpFrontOptions {
   engine: Engine;
@@ -17,6 +21,7 @@ export interface HttpFrontOptions {
   authentication: boolean;
   metrics: ServerMetrics;
   maxBodySize: number;
+  operations: { api: OperationsApi; submit: OperationSubmit; tracker: OperationTracker };
 }
 
 const NO_HEADERS: string[] = [];
@@ -40,6 +45,7 @@ export class HttpFront {
   readonly #metrics: ServerMetrics;
   readonly #maxBodySize: number;
   readonly #jobApi: JobApi;
+  readonly #operations: HttpFrontOptions['operations'];
   /** Blocking requests waiting for their job, by job id. */
   readonly #blocking = new Map<number, BlockingExchange>();
   /** Stored HEAD jobs: their handler (the GET route's) may answer a body, which HEAD must not keep. */
@@ -55,7 +61,11 @@ export class HttpFront {
     this.#metrics = options.metrics;
     this.#maxBodySize = options.maxBodySize;
     this.#jobApi = new JobApi(this.#table, this.#engine, (jobId) => this.#metrics.cancelRequested(jobId));
-    this.#app = uWS.App().any('/*', (res, req) => this.#onRequest(res, req));
+    this.#operations = options.operations;
+    this.#app = uWS.App();
+    mountOperationsSocket(this.#app, this.#table, options.operations.tracker, (authorization) =>
+      this.#authenticator.authenticate(this.#authentication ? authorization : ''));
+    this.#app.any('/*', (res, req) => this.#onRequest(res, req));
     this.#engine.subscribe(this.#onJobEvent);
   }
 
@@ -100,6 +110,14 @@ export class HttpFront {
       }
       return;
     }
+    if (path.startsWith('/_api/operations') && (path.length === 16 || path.charCodeAt(16) === 0x2f)) {
+      const caller = this.#authenticate(req, exchange);
+      if (caller !== null) {
+        this.#operations.api.handle(exchange, method, path.slice(16), query, caller, (name) => req.getHeader(name));
+        this.#metrics.countRequest(MODE_INLINE, exchange.status);
+      }
+      return;
+    }
     if (path === '/_open/auth') return this.#login(req, exchange, method);
     if (path === '/_admin/metrics') return this.#serveMetrics(req, exchange, method);
 
@@ -115,16 +133,30 @@ export class HttpFront {
     const caller = this.#authenticate(req, exchange);
     if (caller === null) return;
     const asyncHeader = req.getHeader('x-arango-async');
-    const mode = asyncHeader === '' ? MODE_BLOCKING : asyncMode(asyncHeader);
+    let mode = asyncHeader === '' ? MODE_BLOCKING : asyncMode(asyncHeader);
     const headers: string[] = [];
     req.forEach((name, value) => { headers.push(name, value); });
+    // Operations: Prefer: respond-async stores the job too; x-arango-async: true stays fire and forget.
+    let intent: SubmitIntent | null = null;
+    if (mode !== MODE_FIRE) {
+      intent = this.#operations.submit.intent(headers, exchange);
+      if (intent === null) return this.#metrics.countRequest(MODE_INLINE, exchange.status);
+      if (intent.respondAsync) mode = MODE_STORE;
+    }
+    const arangoStore = mode === MODE_STORE && asyncHeader !== '' && asyncMode(asyncHeader) === MODE_STORE;
     const routeIndex = match.routeIndex;
     readBody(req, exchange, this.#maxBodySize, (body) => {
-      this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body);
+      if (mode === MODE_STORE && this.#operations.submit.answeredByIdempotency(intent!, caller, { method, path, query, body }, exchange, arangoStore)) {
+        return this.#metrics.countRequest(MODE_STORE, exchange.status);
+      }
+      this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
     });
   }
 
-  #submit(exchange: Exchange, mode: number, caller: Caller, routeIndex: number, method: string, path: string, query: string, headers: string[], body: Uint8Array | null): void {
+  #submit(
+    exchange: Exchange, mode: number, caller: Caller, routeIndex: number, method: string, path: string, query: string,
+    headers: string[], body: Uint8Array | null, intent: SubmitIntent | null, arangoStore: boolean,
+  ): void {
     if (exchange.aborted) return; // hung up during the upload: nothing queued
     let jobId: number;
     try {
@@ -142,9 +174,8 @@ export class HttpFront {
       return;
     }
     if (mode === MODE_STORE) {
-      this.#table.add(jobId, caller.username, Date.now());
+      this.#operations.submit.accepted(jobId, intent!, caller, { method, path, query, body }, exchange, arangoStore);
       if (exchange.head) this.#headJobs.add(jobId);
-      exchange.send(202, NO_HEADERS, null, 'x-arango-async-id', String(jobId));
     } else {
       exchange.send(202, NO_HEADERS, null);
     }
@@ -159,7 +190,12 @@ export class HttpFront {
 
   readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void => {
     this.#metrics.countJobEvent(kind, jobId);
-    if (kind === 'running') return this.#table.markStarted(jobId, Date.now());
+    if (kind === 'running') {
+      const now = Date.now();
+      this.#table.markStarted(jobId, now);
+      return this.#operations.tracker.onRunning(jobId, now);
+    }
+    if (kind === 'progress') return this.#operations.tracker.onProgress(jobId, data as JobProgress, Date.now());
     if (kind !== 'done' && kind !== 'failed' && kind !== 'cancelled' && kind !== 'timedOut') return;
     const exchange = this.#blocking.get(jobId);
     if (exchange !== undefined) {
@@ -177,6 +213,7 @@ export class HttpFront {
       if (this.#headJobs.size > 0 && this.#headJobs.delete(jobId)) result = { ...result, body: null };
       this.#table.finish(jobId, result, now, kind === 'done' ? 'completed' : kind);
     }
+    this.#operations.tracker.onFinished(jobId);
   };
 
   #authenticate(req: HttpRequest, exchange: Exchange): Caller | null {

@@ -5,6 +5,14 @@ import { createLogger } from './logger.js';
 import { MemoryJobTable } from './memory-job-table.js';
 import { ServerMetrics } from './metrics.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
+import { OperationsApi } from './operations/operations-api.js';
+import { OperationSubmit } from './operations/operation-submit.js';
+import { OperationTracker } from './operations/operation-tracker.js';
+import { OperationWebhooks } from './operations/operation-webhooks.js';
+import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
+
+/** How often finished operations past their retention are removed. */
+const EXPIRY_SWEEP_MS = 1000;
 
 /** Exit code for a bad command line, as documented in --help. */
 const EXIT_BAD_OPTIONS = 2;
@@ -34,16 +42,30 @@ async function main(argv: readonly string[]): Promise<void> {
     onWorkerReplaced: (event) => logger.warn(event, 'worker replaced'),
   }));
   const metrics = new ServerMetrics(engine);
-  const front = new HttpFront({
-    engine, table: new MemoryJobTable(), authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
+  const table = new MemoryJobTable();
+  const tracker = new OperationTracker(table);
+  const webhooks = createWebhooks(options, logger);
+  if (webhooks !== null) tracker.setNotifier(webhooks);
+  const api = new OperationsApi({
+    table, engine, tracker, webhooks, retentionMs: options.retentionMs, onCancelRequested: (jobId) => metrics.cancelRequested(jobId),
   });
+  const submit = new OperationSubmit({ table, tracker, api, webhooks, retentionMs: options.retentionMs });
+  const front = new HttpFront({
+    engine, table, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
+    operations: { api, submit, tracker },
+  });
+  setInterval(() => {
+    const now = Date.now();
+    table.expire(now, (jobId, expiredAtMs) => tracker.onExpired(jobId, expiredAtMs));
+    submit.expire(now);
+  }, EXPIRY_SWEEP_MS).unref();
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...engine.stats }, 'stopping');
     front.stopListening();
-    engine.close(options.shutdownTimeoutMs).then(
+    engine.close(options.shutdownTimeoutMs).then(() => webhooks?.close()).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -63,6 +85,26 @@ async function main(argv: readonly string[]): Promise<void> {
     endpoint: `tcp://${options.host}:${port}`, port, threads: options.threads, routes: engine.routes.routes.length,
     authentication: options.authentication, maximalQueueSize: options.maximalQueueSize,
   }, 'listening');
+}
+
+/** Webhooks exist once an operator allows targets; signing them then needs a secret. */
+function createWebhooks(options: ServerOptions, logger: ReturnType<typeof createLogger>): OperationWebhooks | null {
+  if (options.webhookAllow.length === 0) return null;
+  if (options.webhookSecret === undefined) {
+    process.stderr.write('error: --webhook.allow needs --webhook.secret (receivers verify deliveries with it)\n');
+    process.exit(EXIT_BAD_OPTIONS);
+  }
+  let allowlist: WebhookAllowlist;
+  try {
+    allowlist = WebhookAllowlist.parse(options.webhookAllow);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_WEBHOOK_CONFIG') throw error;
+    process.stderr.write(`error: --webhook.allow: ${(error as Error).message}\n`);
+    process.exit(EXIT_BAD_OPTIONS);
+  }
+  return new OperationWebhooks(new WebhookDispatcher({
+    allowlist, secret: options.webhookSecret, maxAttempts: options.webhookMaxAttempts, logger,
+  }));
 }
 
 /**

@@ -191,7 +191,7 @@ const WEBHOOK_ALLOW: OptionSpec<string[]> = {
 };
 const WEBHOOK_SECRET: OptionSpec<string | undefined> = {
   name: '--webhook.secret', valueName: 'SECRET', help: 'HMAC-SHA256 key that signs webhook deliveries',
-  defaultValue: () => undefined, defaultText: 'random per process (logged at start)', parse: parseNonEmpty,
+  defaultValue: () => undefined, defaultText: '(none; required with --webhook.allow)', parse: parseNonEmpty,
 };
 const WEBHOOK_MAX_ATTEMPTS: OptionSpec<number> = {
   name: '--webhook.max-attempts', valueName: 'N', help: 'delivery attempts of one webhook event before giving up',

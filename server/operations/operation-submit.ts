@@ -1,0 +1,147 @@
+import type { Caller } from '../caller.js';
+import type { Exchange } from '../exchange.js';
+import type { JobTable } from '../job-table.js';
+import { parseWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
+import { IdempotencyKeys, requestFingerprint } from './idempotency-keys.js';
+import type { OperationsApi } from './operations-api.js';
+import { sendProblem } from './operations-api.js';
+import type { OperationTracker } from './operation-tracker.js';
+import type { OperationWebhooks } from './operation-webhooks.js';
+import { problem } from './problem.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** What a submit asks of the operations surface, read from its headers. */
+export interface SubmitIntent {
+  /** `Prefer: respond-async` (RFC 7240): answer with an operation (JSON body, Location). */
+  respondAsync: boolean;
+  idempotencyKey: string | null;
+  callbackUrl: string | null;
+  callbackEvents: ReadonlySet<WebhookEvent> | null;
+}
+
+const NO_INTENT: SubmitIntent = { respondAsync: false, idempotencyKey: null, callbackUrl: null, callbackEvents: null };
+
+export interface OperationSubmitOptions {
+  table: JobTable;
+  tracker: OperationTracker;
+  api: OperationsApi;
+  webhooks: OperationWebhooks | null;
+  retentionMs: number;
+}
+
+/**
+ * The submit side of operations: `Prefer: respond-async`, `Idempotency-Key` and
+ * `x-callback-url` on any handler route. A stored ArangoDB job (`x-arango-async: store`) is
+ * registered as an operation too, but keeps ArangoDB's answer and ArangoDB's retention rule
+ * (kept until fetched or deleted); an operation submitted with `Prefer` is kept for the
+ * retention time after it finishes.
+ */
+export class OperationSubmit {
+  readonly #options: OperationSubmitOptions;
+  readonly #idempotency: IdempotencyKeys;
+
+  constructor(options: OperationSubmitOptions) {
+    this.#options = options;
+    this.#idempotency = new IdempotencyKeys(options.retentionMs);
+  }
+
+  /** Reads the intent from flat request headers; answers 400 itself (and returns null) when a header is unusable. */
+  intent(headers: readonly string[], exchange: Exchange): SubmitIntent | null {
+    let respondAsync = false;
+    let idempotencyKey: string | null = null;
+    let callbackUrl: string | null = null;
+    let callbackEventsHeader: string | undefined;
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      switch (headers[i]) {
+        case 'prefer': respondAsync ||= prefersRespondAsync(headers[i + 1]); break;
+        case 'idempotency-key': idempotencyKey = headers[i + 1]; break;
+        case 'x-callback-url': callbackUrl = headers[i + 1]; break;
+        case 'x-callback-events': callbackEventsHeader = headers[i + 1]; break;
+      }
+    }
+    if (!respondAsync && idempotencyKey === null && callbackUrl === null) return NO_INTENT;
+    if (idempotencyKey !== null && (idempotencyKey === '' || idempotencyKey.length > 255)) {
+      sendProblem(exchange, problem(400, 'bad-idempotency-key', 'Bad Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters'));
+      return null;
+    }
+    let callbackEvents: ReadonlySet<WebhookEvent> | null = null;
+    if (callbackUrl !== null) {
+      const refusal = this.#options.webhooks === null
+        ? 'webhooks are disabled: the operator has not set --webhook.allow (and --webhook.secret)'
+        : this.#options.webhooks.refusal(callbackUrl);
+      const events = parseWebhookEvents(callbackEventsHeader);
+      const reason = refusal ?? (typeof events === 'string' ? events : null);
+      if (reason !== null) {
+        sendProblem(exchange, problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl }));
+        return null;
+      }
+      callbackEvents = events as ReadonlySet<WebhookEvent>;
+    }
+    return { respondAsync, idempotencyKey, callbackUrl, callbackEvents };
+  }
+
+  /**
+   * Before queueing: a repeated `Idempotency-Key` answers with the first operation (and
+   * returns true: nothing more to do); one reused for another request is 422.
+   */
+  answeredByIdempotency(intent: SubmitIntent, caller: Caller, request: IdempotentRequest, exchange: Exchange, arangoStore: boolean): boolean {
+    if (intent.idempotencyKey === null) return false;
+    const fingerprint = requestFingerprint(request.method, request.path, request.query, request.body);
+    const outcome = this.#idempotency.check(caller.username, intent.idempotencyKey, fingerprint, Date.now());
+    if (outcome.kind === 'new') return false;
+    if (outcome.kind === 'conflict') {
+      sendProblem(exchange, problem(422, 'idempotency-key-reused', 'Idempotency-Key Reused',
+        `Idempotency-Key was first used for another request (operation ${outcome.jobId}); use a new key for a different method, path or body`,
+        { operationId: String(outcome.jobId) }));
+      return true;
+    }
+    const job = this.#options.table.get(outcome.jobId, caller);
+    if (job === undefined) return false; // the first operation is gone (fetched or expired): run anew
+    this.#answer(exchange, outcome.jobId, intent.respondAsync || !arangoStore, arangoStore, this.#options.api.describe(job, Date.now()));
+    return true;
+  }
+
+  /** After queueing: records the job as an operation and answers 202. */
+  accepted(jobId: number, intent: SubmitIntent, caller: Caller, request: IdempotentRequest, exchange: Exchange, arangoStore: boolean): void {
+    const nowMs = Date.now();
+    const { table, tracker, webhooks, retentionMs } = this.#options;
+    table.add(jobId, caller.username, nowMs, arangoStore && !intent.respondAsync ? 0 : retentionMs);
+    tracker.register(jobId, nowMs);
+    if (intent.callbackUrl !== null) webhooks!.register(jobId, intent.callbackUrl, intent.callbackEvents!);
+    if (intent.idempotencyKey !== null) {
+      this.#idempotency.remember(caller.username, intent.idempotencyKey, requestFingerprint(request.method, request.path, request.query, request.body), jobId, nowMs);
+    }
+    if (!intent.respondAsync) return exchange.send(202, [], null, 'x-arango-async-id', String(jobId));
+    const job = table.get(jobId, caller)!;
+    this.#answer(exchange, jobId, true, arangoStore, this.#options.api.describe(job, nowMs));
+  }
+
+  expire(nowMs: number): void {
+    this.#idempotency.expire(nowMs);
+  }
+
+  #answer(exchange: Exchange, jobId: number, withOperation: boolean, arangoStore: boolean, description: Record<string, unknown>): void {
+    if (!withOperation) return exchange.send(202, [], null, 'x-arango-async-id', String(jobId));
+    const statusUrl = `/_api/operations/${jobId}`;
+    const body = { ...description, createdAt: (description.timestamps as { created: string }).created, statusUrl };
+    const headers = ['content-type', JSON_TYPE, 'location', statusUrl, 'preference-applied', 'respond-async'];
+    if (arangoStore) headers.push('x-arango-async-id', String(jobId));
+    exchange.send(202, headers, JSON.stringify(body));
+  }
+}
+
+export interface IdempotentRequest {
+  method: string;
+  path: string;
+  query: string;
+  body: Uint8Array | null;
+}
+
+/** RFC 7240: `Prefer: respond-async, wait=10` — a comma-separated list of preferences with parameters. */
+function prefersRespondAsync(value: string): boolean {
+  for (const preference of value.split(',')) {
+    if (preference.split(';')[0].trim().toLowerCase() === 'respond-async') return true;
+  }
+  return false;
+}

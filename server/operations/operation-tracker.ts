@@ -1,0 +1,182 @@
+import type { JobProgress } from '../../engine/index.js';
+import type { Caller } from '../caller.js';
+import type { JobTable, JobView } from '../job-table.js';
+import { finalEvent, finalEventId, nextEventId, progressView, type OperationEvent, type ProgressView } from './operation-event.js';
+import { operationStatus } from './operation-status.js';
+import { finishedSummary } from './operation-summary.js';
+
+/** Something that shows an operation's events to a client (an SSE stream, a WebSocket). */
+export interface OperationWatcher {
+  /** Must not throw; copes with its own backpressure (coalescing status updates). */
+  push(event: OperationEvent): void;
+}
+
+/** Where final and progress events go when an operation registered a webhook. */
+export interface OperationNotifier {
+  notify(jobId: number, event: OperationEvent): void;
+  /** The job is gone for good (expired or removed): drop what was kept for it. */
+  forget(jobId: number): void;
+}
+
+const SUPERUSER: Caller = { username: '', superuser: true };
+/** Recently expired ids kept for their `expiredAt`; older gone ids answer 410 without it. */
+const EXPIRED_MEMORY = 100_000;
+
+class LiveOperation {
+  readonly createdAtMs: number;
+  lastEventId = 0;
+  progress: ProgressView | null = null;
+  /** First progress sample, for the rate behind Retry-After. */
+  firstProgressAtMs = 0;
+  firstProgressCurrent = 0;
+  /** When a cancel was first asked for (cancel is idempotent: later asks report this time). */
+  cancelRequestedAtMs = 0;
+  watchers: Set<OperationWatcher> | null = null;
+
+  constructor(createdAtMs: number) {
+    this.createdAtMs = createdAtMs;
+  }
+}
+
+/**
+ * Live state of operations (every stored job is one): progress, watchers, event ids. It
+ * exists only while a job is pending, so a million unfetched results cost nothing here;
+ * everything about a finished operation is rebuilt from the job table.
+ */
+export class OperationTracker {
+  readonly #table: JobTable;
+  readonly #live = new Map<number, LiveOperation>();
+  readonly #expiredAt = new Map<number, number>();
+  #notifier: OperationNotifier | null = null;
+
+  constructor(table: JobTable) {
+    this.#table = table;
+  }
+
+  setNotifier(notifier: OperationNotifier): void {
+    this.#notifier = notifier;
+  }
+
+  /** A stored job was submitted. */
+  register(jobId: number, createdAtMs: number): void {
+    this.#live.set(jobId, new LiveOperation(createdAtMs));
+  }
+
+  isLive(jobId: number): boolean {
+    return this.#live.has(jobId);
+  }
+
+  onRunning(jobId: number, nowMs: number): void {
+    const live = this.#live.get(jobId);
+    if (live === undefined || live.watchers === null) return;
+    this.#broadcast(live, this.#statusUpdate(jobId, live, nowMs));
+  }
+
+  onProgress(jobId: number, progress: JobProgress, nowMs: number): void {
+    const live = this.#live.get(jobId);
+    if (live === undefined) return;
+    live.progress = progressView(progress);
+    if (live.firstProgressAtMs === 0 && live.progress.current !== null) {
+      live.firstProgressAtMs = nowMs;
+      live.firstProgressCurrent = live.progress.current;
+    }
+    const event = this.#statusUpdate(jobId, live, nowMs);
+    if (live.watchers !== null) this.#broadcast(live, event);
+    this.#notifier?.notify(jobId, event);
+  }
+
+  /** Called after the job table recorded the job's end. */
+  onFinished(jobId: number): void {
+    const live = this.#live.get(jobId);
+    if (live === undefined) return;
+    this.#live.delete(jobId);
+    const job = this.#table.get(jobId, SUPERUSER);
+    if (job === undefined) return; // deleted while it ran: nobody can ask for it any more
+    const event = finalEvent(job, finalEventId(job, live.lastEventId), live.progress, finishedSummary(job));
+    if (live.watchers !== null) this.#broadcast(live, event);
+    this.#notifier?.notify(jobId, event);
+  }
+
+  /** The job table dropped `jobId` because its retention ran out at `expiredAtMs`. */
+  onExpired(jobId: number, expiredAtMs: number): void {
+    this.#notifier?.forget(jobId);
+    this.#expiredAt.set(jobId, expiredAtMs);
+    if (this.#expiredAt.size > EXPIRED_MEMORY) this.#expiredAt.delete(this.#expiredAt.keys().next().value!);
+  }
+
+  expiredAt(jobId: number): number | undefined {
+    return this.#expiredAt.get(jobId);
+  }
+
+  /** Records a cancel request; returns when the first one came. */
+  cancelRequested(jobId: number, nowMs: number): number {
+    const live = this.#live.get(jobId);
+    if (live === undefined) return nowMs;
+    if (live.cancelRequestedAtMs === 0) live.cancelRequestedAtMs = nowMs;
+    return live.cancelRequestedAtMs;
+  }
+
+  progressOf(jobId: number): ProgressView | null {
+    return this.#live.get(jobId)?.progress ?? null;
+  }
+
+  /**
+   * Seconds a poller should wait: from the progress rate when the handler reports one
+   * (time left, clamped to 1-60 s), else 1 s for a queued job and 2 s for a running one.
+   */
+  retryAfterSeconds(job: JobView, nowMs: number): number {
+    const live = this.#live.get(job.jobId);
+    const progress = live?.progress;
+    if (live !== undefined && progress?.current != null && progress.total != null && live.firstProgressAtMs !== 0) {
+      const elapsedMs = nowMs - live.firstProgressAtMs;
+      const done = progress.current - live.firstProgressCurrent;
+      if (elapsedMs > 0 && done > 0) {
+        const remainingMs = ((progress.total - progress.current) / done) * elapsedMs;
+        return Math.min(60, Math.max(1, Math.ceil(remainingMs / 1000)));
+      }
+    }
+    return job.startedAtMs === 0 ? 1 : 2;
+  }
+
+  /**
+   * Starts watching: sends what the watcher missed after `lastEventId` (the current state
+   * as one coalesced update, or the final event), then every new event. Returns false when
+   * the operation already finished (the final event was sent; nothing more will come).
+   */
+  watch(job: JobView, watcher: OperationWatcher, lastEventId: number, nowMs: number): boolean {
+    const live = this.#live.get(job.jobId);
+    if (live === undefined) {
+      const event = finalEvent(job, finalEventId(job, 0), null, finishedSummary(job));
+      if (event.id > lastEventId) watcher.push(event);
+      return false;
+    }
+    if (live.lastEventId > lastEventId || lastEventId === 0) watcher.push(this.#statusUpdate(job.jobId, live, nowMs));
+    (live.watchers ??= new Set()).add(watcher);
+    return true;
+  }
+
+  unwatch(jobId: number, watcher: OperationWatcher): void {
+    const live = this.#live.get(jobId);
+    if (live?.watchers == null) return;
+    live.watchers.delete(watcher);
+    if (live.watchers.size === 0) live.watchers = null;
+  }
+
+  #statusUpdate(jobId: number, live: LiveOperation, nowMs: number): OperationEvent {
+    live.lastEventId = nextEventId(live.lastEventId, live.createdAtMs, nowMs);
+    const job = this.#table.get(jobId, SUPERUSER);
+    return {
+      id: live.lastEventId,
+      event: 'status-update',
+      operationId: String(jobId),
+      status: job === undefined ? 'PROCESSING' : operationStatus(job),
+      progress: live.progress,
+      timestamp: new Date(nowMs).toISOString(),
+      data: {},
+    };
+  }
+
+  #broadcast(live: LiveOperation, event: OperationEvent): void {
+    for (const watcher of live.watchers!) watcher.push(event);
+  }
+}

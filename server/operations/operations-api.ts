@@ -1,0 +1,204 @@
+import type { Engine } from '../../engine/index.js';
+import type { Caller } from '../caller.js';
+import type { Exchange } from '../exchange.js';
+import type { JobTable, JobView } from '../job-table.js';
+import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
+import { failureProblem, operationLinks } from './operation-summary.js';
+import type { OperationTracker } from './operation-tracker.js';
+import type { OperationWebhooks } from './operation-webhooks.js';
+import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+import { SseStream } from './sse-stream.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const DEFAULT_HISTORY_LIMIT = 20;
+const MAX_HISTORY_LIMIT = 1000;
+const SUPERUSER: Caller = { username: '', superuser: true };
+
+export interface OperationsApiOptions {
+  table: JobTable;
+  engine: Engine;
+  tracker: OperationTracker;
+  webhooks: OperationWebhooks | null;
+  retentionMs: number;
+  /** A cancel was accepted for a pending job (metrics time it). */
+  onCancelRequested: (jobId: number) => void;
+}
+
+/**
+ * The long-running-operations surface over the same job table: `/_api/operations` (history),
+ * `/{id}` (status), `/{id}/result`, `/{id}/cancel`, `/{id}/stream` (SSE). Errors are RFC 9457
+ * problems. `rest` is what follows `/_api/operations` in the path.
+ */
+export class OperationsApi {
+  readonly #options: OperationsApiOptions;
+
+  constructor(options: OperationsApiOptions) {
+    this.#options = options;
+  }
+
+  handle(exchange: Exchange, method: string, rest: string, query: string, caller: Caller, headerOf: (name: string) => string): void {
+    const segments = rest === '' || rest === '/' ? [] : rest.slice(1).split('/');
+    if (segments.length === 0) {
+      if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
+      return this.#history(exchange, query, caller);
+    }
+    const jobId = /^[1-9]\d{0,15}$/.test(segments[0]) ? Number(segments[0]) : NaN;
+    const action = segments.length === 2 ? segments[1] : segments.length === 1 ? '' : null;
+    if (action === null || !Number.isSafeInteger(jobId)) {
+      return sendProblem(exchange, problem(404, 'not-found', 'Not Found', `no such resource: /_api/operations${rest}`));
+    }
+    const job = this.#options.table.get(jobId, caller);
+    if (job === undefined) return this.#missing(exchange, jobId);
+    switch (action) {
+      case '':
+        if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
+        return this.#status(exchange, job);
+      case 'result':
+        if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
+        return this.#result(exchange, job);
+      case 'cancel':
+        if (method !== 'POST') return sendMethodNotAllowed(exchange, 'POST');
+        return this.#cancel(exchange, job);
+      case 'stream':
+        if (method !== 'GET') return sendMethodNotAllowed(exchange, 'GET');
+        return this.#stream(exchange, job, query, headerOf);
+      default:
+        return sendProblem(exchange, problem(404, 'not-found', 'Not Found', `no such resource: /_api/operations${rest}`));
+    }
+  }
+
+  /** The body of `GET /_api/operations/{id}`, also the answer to a submit (and its replays). */
+  describe(job: JobView, nowMs: number): Record<string, unknown> {
+    const status = operationStatus(job);
+    const body: Record<string, unknown> = {
+      operationId: String(job.jobId),
+      status,
+      progress: status === 'COMPLETED' ? completedProgress(this.#options.tracker.progressOf(job.jobId)) : this.#options.tracker.progressOf(job.jobId),
+      timestamps: {
+        created: iso(job.createdAtMs),
+        started: job.startedAtMs === 0 ? null : iso(job.startedAtMs),
+        finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs),
+      },
+      links: operationLinks(job.jobId),
+    };
+    if (status === 'FAILED') body.error = failureProblem(job);
+    if (job.expiresAtMs !== 0) body.expiresAt = iso(job.expiresAtMs);
+    const webhook = this.#options.webhooks?.view(job.jobId);
+    if (webhook !== undefined) body.webhook = webhook;
+    if (!isFinalStatus(status)) body.retryAfter = this.#options.tracker.retryAfterSeconds(job, nowMs);
+    return body;
+  }
+
+  #status(exchange: Exchange, job: JobView): void {
+    const nowMs = Date.now();
+    const body = this.describe(job, nowMs);
+    const links = operationLinks(job.jobId);
+    if (typeof body.retryAfter === 'number') {
+      return exchange.send(200, ['content-type', JSON_TYPE, 'retry-after', String(body.retryAfter), 'cache-control', 'no-store'], JSON.stringify(body));
+    }
+    // Finished: RFC 9110 303 See Other points at the result; the body still describes the operation.
+    exchange.send(303, ['content-type', JSON_TYPE, 'location', links.result, 'cache-control', 'no-store'], JSON.stringify(body));
+  }
+
+  #result(exchange: Exchange, job: JobView): void {
+    const status = operationStatus(job);
+    if (status === 'COMPLETED' || status === 'FAILED') {
+      const result = job.result!;
+      return exchange.send(result.status, result.headers, result.body);
+    }
+    const detail = status === 'CANCELLED' ? 'the operation was cancelled: it has no result' : `the operation is ${status}: its result is not ready`;
+    sendProblem(exchange, problem(409, 'operation-not-finished', 'Operation Has No Result', detail, { operationId: String(job.jobId), status }));
+  }
+
+  #cancel(exchange: Exchange, job: JobView): void {
+    const status = operationStatus(job);
+    if (status === 'COMPLETED' || status === 'FAILED') {
+      return sendProblem(exchange, problem(409, 'operation-finished', 'Operation Already Finished', `the operation is ${status} and keeps its result`, {
+        operationId: String(job.jobId), status,
+      }));
+    }
+    let cancelledAtMs = job.finishedAtMs;
+    if (status !== 'CANCELLED') {
+      cancelledAtMs = this.#options.tracker.cancelRequested(job.jobId, Date.now());
+      if (this.#options.engine.cancel(job.jobId)) this.#options.onCancelRequested(job.jobId);
+    }
+    const body = { operationId: String(job.jobId), status: 'CANCELLED' as OperationStatus, cancelledAt: iso(cancelledAtMs) };
+    exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify(body));
+  }
+
+  #stream(exchange: Exchange, job: JobView, query: string, headerOf: (name: string) => string): void {
+    const accept = headerOf('accept');
+    if (accept !== '' && !/text\/event-stream|\*\/\*|text\/\*/.test(accept)) {
+      return sendProblem(exchange, problem(406, 'not-acceptable', 'Not Acceptable', 'this resource is a text/event-stream'));
+    }
+    const resumeFrom = headerOf('last-event-id') || new URLSearchParams(query).get('lastEventId') || '0';
+    const lastEventId = /^\d+$/.test(resumeFrom) ? Number(resumeFrom) : 0;
+    const tracker = this.#options.tracker;
+    const stream = new SseStream(exchange, (closed) => tracker.unwatch(job.jobId, closed));
+    tracker.watch(job, stream, lastEventId, Date.now());
+  }
+
+  /**
+   * Not visible to the caller: someone else's (404: for them it does not exist), expired or
+   * removed (410 Gone, with `expiredAt` while the id is remembered), or never issued (404).
+   */
+  #missing(exchange: Exchange, jobId: number): void {
+    const exists = this.#options.table.get(jobId, SUPERUSER) !== undefined;
+    if (exists || jobId > this.#options.engine.lastJobId) {
+      return sendProblem(exchange, problem(404, 'not-found', 'Operation Not Found', `no operation ${jobId}`, { instance: `/_api/operations/${jobId}` }));
+    }
+    const expiredAtMs = this.#options.tracker.expiredAt(jobId);
+    const retentionSeconds = Math.round(this.#options.retentionMs / 1000);
+    sendProblem(exchange, problem(410, 'operation-expired', 'Operation Expired', expiredAtMs === undefined
+      ? `operation ${jobId} no longer exists: its result was fetched, deleted, or expired (results are kept ${retentionSeconds} s)`
+      : `operation results are only available for ${retentionSeconds} s after they finish`, {
+      instance: `/_api/operations/${jobId}`,
+      ...(expiredAtMs === undefined ? {} : { expiredAt: iso(expiredAtMs) }),
+    }));
+  }
+
+  #history(exchange: Exchange, query: string, caller: Caller): void {
+    const params = new URLSearchParams(query);
+    const limitText = params.get('limit');
+    const limit = limitText === null || limitText === '' ? DEFAULT_HISTORY_LIMIT : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
+      return sendProblem(exchange, problem(400, 'bad-parameter', 'Bad Parameter', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`));
+    }
+    const statusText = params.get('status');
+    const filter = statusText === null || statusText === '' ? undefined : STATUS_FILTERS[statusText.toUpperCase() as keyof typeof STATUS_FILTERS];
+    if (statusText !== null && statusText !== '' && filter === undefined) {
+      return sendProblem(exchange, problem(400, 'bad-parameter', 'Bad Parameter', `status must be one of ${Object.keys(STATUS_FILTERS).join(', ')}`));
+    }
+    const after = params.get('after');
+    const before = after === null || after === '' ? Infinity : Number(after);
+    if (!(before === Infinity || (Number.isSafeInteger(before) && before > 0))) {
+      return sendProblem(exchange, problem(400, 'bad-parameter', 'Bad Parameter', 'after must be a cursor from pagination.next'));
+    }
+    const jobs = this.#options.table.history(caller, limit, before, filter);
+    const data = jobs.map((job) => ({
+      operationId: String(job.jobId),
+      status: operationStatus(job),
+      timestamps: { created: iso(job.createdAtMs), started: job.startedAtMs === 0 ? null : iso(job.startedAtMs), finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs) },
+      duration: job.finishedAtMs === 0 || job.startedAtMs === 0 ? null : job.finishedAtMs - job.startedAtMs,
+      links: operationLinks(job.jobId),
+    }));
+    const next = jobs.length === limit ? String(jobs[jobs.length - 1].jobId) : null;
+    exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify({ data, pagination: { limit, next } }));
+  }
+}
+
+function completedProgress(progress: ReturnType<OperationTracker['progressOf']>): unknown {
+  return progress === null ? { current: null, total: null, percentage: 100, phase: null, message: null } : { ...progress, percentage: 100 };
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+export function sendProblem(exchange: Exchange, body: Problem): void {
+  exchange.send(body.status, ['content-type', PROBLEM_CONTENT_TYPE], JSON.stringify(body));
+}
+
+function sendMethodNotAllowed(exchange: Exchange, allowed: string): void {
+  exchange.send(405, ['content-type', PROBLEM_CONTENT_TYPE, 'allow', allowed], JSON.stringify(problem(405, 'method-not-allowed', 'Method Not Allowed', `use ${allowed}`)));
+}

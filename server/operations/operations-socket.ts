@@ -1,0 +1,133 @@
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { Caller } from '../caller.js';
+import type { JobTable } from '../job-table.js';
+import type { OperationEvent } from './operation-event.js';
+import type { OperationTracker, OperationWatcher } from './operation-tracker.js';
+import { problem } from './problem.js';
+import { payloadOf } from './sse-stream.js';
+
+/** Above this many bytes waiting in a socket, status updates are coalesced instead of sent. */
+const SOFT_BACKPRESSURE_BYTES = 64 * 1024;
+const MAX_SUBSCRIPTIONS = 1000;
+
+interface SocketData {
+  caller: Caller;
+  subscriptions: Map<number, SocketSubscription>;
+  closed: boolean;
+}
+
+/**
+ * `/_api/operations/ws`: one WebSocket subscribes to several operations with
+ * `{"subscribe":[ids]}` / `{"unsubscribe":[ids]}` and receives their events as JSON
+ * `{ event, operationId, status, progress, timestamp, data }`. Same ownership rules as HTTP:
+ * an operation the caller may not see is answered with an `ERROR` message, as if unknown.
+ */
+export function mountOperationsSocket(
+  app: TemplatedApp,
+  table: JobTable,
+  tracker: OperationTracker,
+  authenticate: (authorization: string) => Caller | null,
+): void {
+  const behaviour = {
+    maxPayloadLength: 64 * 1024,
+    idleTimeout: 120,
+    maxBackpressure: 1024 * 1024,
+    sendPingsAutomatically: true,
+    upgrade: (res: import('uWebSockets.js').HttpResponse, req: import('uWebSockets.js').HttpRequest, context: import('uWebSockets.js').us_socket_context_t) => {
+      const caller = authenticate(req.getHeader('authorization'));
+      if (caller === null) {
+        res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: true, code: 401, errorNum: 401, errorMessage: 'not authorized to execute this request' }));
+        return;
+      }
+      const data: SocketData = { caller, subscriptions: new Map(), closed: false };
+      res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+    message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
+      let command: { subscribe?: unknown; unsubscribe?: unknown };
+      try {
+        command = JSON.parse(Buffer.from(message).toString('utf8'));
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        return sendError(ws, null, 400, 'expecting JSON {"subscribe":[ids]} or {"unsubscribe":[ids]}');
+      }
+      const data = ws.getUserData();
+      for (const id of idList(command?.unsubscribe)) {
+        const subscription = data.subscriptions.get(id);
+        if (subscription === undefined) continue;
+        data.subscriptions.delete(id);
+        tracker.unwatch(id, subscription);
+      }
+      for (const id of idList(command?.subscribe)) {
+        if (data.subscriptions.has(id)) continue;
+        if (data.subscriptions.size >= MAX_SUBSCRIPTIONS) return sendError(ws, id, 429, `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+        const job = Number.isSafeInteger(id) && id > 0 ? table.get(id, data.caller) : undefined;
+        if (job === undefined) {
+          sendError(ws, id, 404, `no operation ${id}`);
+          continue;
+        }
+        const subscription = new SocketSubscription(ws, id);
+        if (tracker.watch(job, subscription, 0, Date.now())) data.subscriptions.set(id, subscription);
+      }
+      if (command?.subscribe === undefined && command?.unsubscribe === undefined) {
+        sendError(ws, null, 400, 'expecting {"subscribe":[ids]} or {"unsubscribe":[ids]}');
+      }
+    },
+    drain: (ws: WebSocket<SocketData>) => {
+      for (const subscription of ws.getUserData().subscriptions.values()) subscription.drain();
+    },
+    close: (ws: WebSocket<SocketData>) => {
+      const data = ws.getUserData();
+      data.closed = true;
+      for (const [id, subscription] of data.subscriptions) tracker.unwatch(id, subscription);
+      data.subscriptions.clear();
+    },
+  };
+  app.ws('/_api/operations/ws', behaviour);
+  app.ws('/_db/:database/_api/operations/ws', behaviour);
+}
+
+/** One operation watched over one socket; holds back (coalesces) updates while the socket is congested. */
+class SocketSubscription implements OperationWatcher {
+  readonly #ws: WebSocket<SocketData>;
+  readonly #jobId: number;
+  #pendingUpdate: OperationEvent | null = null;
+  #pendingFinal: OperationEvent | null = null;
+
+  constructor(ws: WebSocket<SocketData>, jobId: number) {
+    this.#ws = ws;
+    this.#jobId = jobId;
+  }
+
+  push(event: OperationEvent): void {
+    const data = this.#ws.getUserData();
+    if (data.closed) return;
+    const final = event.event !== 'status-update';
+    if (this.#ws.getBufferedAmount() > SOFT_BACKPRESSURE_BYTES) {
+      if (final) this.#pendingFinal = event;
+      else this.#pendingUpdate = event;
+      return;
+    }
+    this.#ws.cork(() => this.#ws.send(JSON.stringify(payloadOf(event)), false));
+    if (final) data.subscriptions.delete(this.#jobId);
+  }
+
+  drain(): void {
+    const update = this.#pendingUpdate;
+    const final = this.#pendingFinal;
+    this.#pendingUpdate = null;
+    this.#pendingFinal = null;
+    if (update !== null) this.push(update);
+    if (final !== null) this.push(final);
+  }
+}
+
+function idList(value: unknown): number[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((item) => (typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : typeof item === 'number' ? item : NaN));
+}
+
+function sendError(ws: WebSocket<SocketData>, operationId: number | null, status: number, detail: string): void {
+  if (ws.getUserData().closed) return;
+  const body = { event: 'ERROR', operationId: operationId === null ? null : String(operationId), timestamp: new Date().toISOString(), data: problem(status, 'subscription-refused', 'Subscription Refused', detail) };
+  ws.cork(() => ws.send(JSON.stringify(body), false));
+}
