@@ -49,7 +49,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const api = new OperationsApi({
     table, engine, tracker, webhooks, retentionMs: options.retentionMs, onCancelRequested: (jobId) => metrics.cancelRequested(jobId),
   });
-  const submit = new OperationSubmit({ table, tracker, api, webhooks, retentionMs: options.retentionMs });
+  const submit = new OperationSubmit({ table, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({
     engine, table, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
     operations: { api, submit, tracker },

@@ -5,7 +5,6 @@ import { parseWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
 import { IdempotencyKeys, requestFingerprint } from './idempotency-keys.js';
 import type { OperationsApi } from './operations-api.js';
 import { sendProblem } from './operations-api.js';
-import type { OperationTracker } from './operation-tracker.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem } from './problem.js';
 
@@ -24,7 +23,6 @@ const NO_INTENT: SubmitIntent = { respondAsync: false, idempotencyKey: null, cal
 
 export interface OperationSubmitOptions {
   table: JobTable;
-  tracker: OperationTracker;
   api: OperationsApi;
   webhooks: OperationWebhooks | null;
   retentionMs: number;
@@ -105,9 +103,8 @@ export class OperationSubmit {
   /** After queueing: records the job as an operation and answers 202. */
   accepted(jobId: number, intent: SubmitIntent, caller: Caller, request: IdempotentRequest, exchange: Exchange, arangoStore: boolean): void {
     const nowMs = Date.now();
-    const { table, tracker, webhooks, retentionMs } = this.#options;
+    const { table, webhooks, retentionMs } = this.#options;
     table.add(jobId, caller.username, nowMs, arangoStore && !intent.respondAsync ? 0 : retentionMs);
-    tracker.register(jobId, nowMs);
     if (intent.callbackUrl !== null) webhooks!.register(jobId, intent.callbackUrl, intent.callbackEvents!);
     if (intent.idempotencyKey !== null) {
       this.#idempotency.remember(caller.username, intent.idempotencyKey, requestFingerprint(request.method, request.path, request.query, request.body), jobId, nowMs);

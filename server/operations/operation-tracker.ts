@@ -13,6 +13,8 @@ export interface OperationWatcher {
 
 /** Where final and progress events go when an operation registered a webhook. */
 export interface OperationNotifier {
+  /** True when `jobId` registered for events (a cheap check done for every finished job). */
+  wants(jobId: number): boolean;
   notify(jobId: number, event: OperationEvent): void;
   /** The job is gone for good (expired or removed): drop what was kept for it. */
   forget(jobId: number): void;
@@ -40,8 +42,9 @@ class LiveOperation {
 
 /**
  * Live state of operations (every stored job is one): progress, watchers, event ids. It
- * exists only while a job is pending, so a million unfetched results cost nothing here;
- * everything about a finished operation is rebuilt from the job table.
+ * exists only for pending jobs that report progress, are watched or are being cancelled, so
+ * a million unfetched results cost nothing here; everything about a finished operation is
+ * rebuilt from the job table.
  */
 export class OperationTracker {
   readonly #table: JobTable;
@@ -57,15 +60,6 @@ export class OperationTracker {
     this.#notifier = notifier;
   }
 
-  /** A stored job was submitted. */
-  register(jobId: number, createdAtMs: number): void {
-    this.#live.set(jobId, new LiveOperation(createdAtMs));
-  }
-
-  isLive(jobId: number): boolean {
-    return this.#live.has(jobId);
-  }
-
   onRunning(jobId: number, nowMs: number): void {
     const live = this.#live.get(jobId);
     if (live === undefined || live.watchers === null) return;
@@ -73,7 +67,7 @@ export class OperationTracker {
   }
 
   onProgress(jobId: number, progress: JobProgress, nowMs: number): void {
-    const live = this.#live.get(jobId);
+    const live = this.#liveFor(jobId);
     if (live === undefined) return;
     live.progress = progressView(progress);
     if (live.firstProgressAtMs === 0 && live.progress.current !== null) {
@@ -88,13 +82,14 @@ export class OperationTracker {
   /** Called after the job table recorded the job's end. */
   onFinished(jobId: number): void {
     const live = this.#live.get(jobId);
-    if (live === undefined) return;
-    this.#live.delete(jobId);
+    if (live !== undefined) this.#live.delete(jobId);
+    const notify = this.#notifier !== null && this.#notifier.wants(jobId);
+    if (live?.watchers == null && !notify) return; // nobody to tell: the common case costs one Map lookup
     const job = this.#table.get(jobId, SUPERUSER);
     if (job === undefined) return; // deleted while it ran: nobody can ask for it any more
-    const event = finalEvent(job, finalEventId(job, live.lastEventId), live.progress, finishedSummary(job));
-    if (live.watchers !== null) this.#broadcast(live, event);
-    this.#notifier?.notify(jobId, event);
+    const event = finalEvent(job, finalEventId(job, live?.lastEventId ?? 0), live?.progress ?? null, finishedSummary(job));
+    if (live?.watchers != null) this.#broadcast(live, event);
+    if (notify) this.#notifier!.notify(jobId, event);
   }
 
   /** The job table dropped `jobId` because its retention ran out at `expiredAtMs`. */
@@ -110,7 +105,7 @@ export class OperationTracker {
 
   /** Records a cancel request; returns when the first one came. */
   cancelRequested(jobId: number, nowMs: number): number {
-    const live = this.#live.get(jobId);
+    const live = this.#liveFor(jobId);
     if (live === undefined) return nowMs;
     if (live.cancelRequestedAtMs === 0) live.cancelRequestedAtMs = nowMs;
     return live.cancelRequestedAtMs;
@@ -144,7 +139,7 @@ export class OperationTracker {
    * the operation already finished (the final event was sent; nothing more will come).
    */
   watch(job: JobView, watcher: OperationWatcher, lastEventId: number, nowMs: number): boolean {
-    const live = this.#live.get(job.jobId);
+    const live = job.state === 'pending' ? this.#liveFor(job.jobId) : undefined;
     if (live === undefined) {
       const event = finalEvent(job, finalEventId(job, 0), null, finishedSummary(job));
       if (event.id > lastEventId) watcher.push(event);
@@ -160,6 +155,20 @@ export class OperationTracker {
     if (live?.watchers == null) return;
     live.watchers.delete(watcher);
     if (live.watchers.size === 0) live.watchers = null;
+  }
+
+  /**
+   * The live state of a pending stored job, created on first need (progress, a watcher, a
+   * cancel): most jobs never need one, so submitting and finishing them allocates nothing here.
+   */
+  #liveFor(jobId: number): LiveOperation | undefined {
+    let live = this.#live.get(jobId);
+    if (live !== undefined) return live;
+    const job = this.#table.get(jobId, SUPERUSER);
+    if (job === undefined || job.state !== 'pending') return undefined;
+    live = new LiveOperation(job.createdAtMs);
+    this.#live.set(jobId, live);
+    return live;
   }
 
   #statusUpdate(jobId: number, live: LiveOperation, nowMs: number): OperationEvent {

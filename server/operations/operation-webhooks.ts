@@ -38,6 +38,10 @@ export class OperationWebhooks implements OperationNotifier {
     this.#registrations.set(jobId, { url, events, deliveries: [], lastProgressAtMs: 0 });
   }
 
+  wants(jobId: number): boolean {
+    return this.#registrations.has(jobId);
+  }
+
   notify(jobId: number, event: OperationEvent): void {
     const registration = this.#registrations.get(jobId);
     if (registration === undefined) return;
