@@ -64,6 +64,14 @@ export interface EngineStats {
 const BUILTIN_HANDLERS = fileURLToPath(new URL('./builtin-handlers.js', import.meta.url));
 const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
 const DEADLINE_TICK_MS = 10;
+/**
+ * How often the main thread looks at the rings without being woken. A worker publishes each
+ * result at once but wakes the main thread only when its batch yields, so a handler that never
+ * yields would otherwise hide the results (and starts) of the jobs before it; ringing per job
+ * instead costs every job a wake-up check. This bounds that delay for the price of a few
+ * atomic loads 20 times a second.
+ */
+const SWEEP_MS = 50;
 
 /**
  * Runs jobs on a Piscina-supervised pool of workers, handing them over through shared-memory
@@ -95,6 +103,7 @@ export class Engine {
   #closing = false;
   #closed = false;
   #wakeLoop: Promise<void> | undefined;
+  #sweepTimer: NodeJS.Timeout;
 
   /** Loads the handlers, starts the workers, and resolves when the engine accepts jobs. */
   static async start(options: EngineOptions = {}): Promise<Engine> {
@@ -138,6 +147,7 @@ export class Engine {
     this.#lanes = Array.from({ length: threads }, (_, index) => new MainLane(index, ringBytes));
     for (const lane of this.#lanes) this.#startLane(lane);
     this.#wakeLoop = this.#waitLoop();
+    this.#sweepTimer = setInterval(sweep, SWEEP_MS, this).unref();
   }
 
   /** Registers a listener of every job's transitions; returns its unsubscribe function. */
@@ -239,6 +249,7 @@ export class Engine {
     await Promise.race([Promise.allSettled([...this.#serveTasks]), sleep(1000, undefined, { ref: false })]);
     this.#closed = true;
     clearInterval(this.#deadlineTimer);
+    clearInterval(this.#sweepTimer);
     this.#mainDoorbell.ring();
     await this.#pool.destroy();
     for (const lane of this.#lanes) lane.port.close();
@@ -515,6 +526,11 @@ export class Engine {
     lane.controller.abort();
   }
 
+  /** The periodic look at the rings (see SWEEP_MS). */
+  sweep(): void {
+    if (this.#slots.usedCount > 0 && !this.#closed) this.#drain();
+  }
+
   checkDeadlines(): void {
     if (this.#deadlineCount === 0) {
       clearInterval(this.#deadlineTimer);
@@ -629,6 +645,10 @@ function onGraceExpired(engine: Engine, slot: number, jobId: number): void {
 
 function publishLanes(engine: Engine): void {
   engine.publishLanes();
+}
+
+function sweep(engine: Engine): void {
+  engine.sweep();
 }
 
 function checkDeadlines(engine: Engine): void {

@@ -9,11 +9,11 @@ import { JobRun } from './job-run.js';
 import {
   ABORT_NONE, ABORT_TIMED_OUT, DOORBELL_CANCEL_GENERATION, DOORBELL_RESPONSE_RING_FULL, DOORBELL_SHUTDOWN,
 } from './layout.js';
-import { normaliseResponse } from './normalise-response.js';
+import { normaliseResponse, type NormalisedResponse } from './normalise-response.js';
 import { RingQueue } from './ring-queue.js';
 import { RouteTable } from './route-table.js';
 import type { ServeTask } from './serve-task.js';
-import type { JobRequest } from './types.js';
+import type { JobProgress, JobRequest } from './types.js';
 
 /**
  * The worker side of a lane: Piscina runs `serve` as one task that lasts as long as the worker.
@@ -92,6 +92,9 @@ class WorkerLane {
       // trip through the event loop; those still running then wait with waitAsync.
       for (let tick = 0; tick < SETTLE_MICROTASKS && this.#running.size > 0; tick++) await null;
       if (this.#running.size === 0 && this.#backlog.length === 0) {
+        // A job that ended in the last microtask above may have its flush still queued behind
+        // us: publish now, or its result would wait out the blocking sleep.
+        this.#flush();
         if (this.#doorbell.sleep(sequence, IDLE_WAIT_MS) === 'timed-out') await yieldToEventLoop();
       } else {
         const wait = this.#doorbell.sleepAsync(sequence);
@@ -165,7 +168,9 @@ class WorkerLane {
     const run = new JobRun(envelope.jobId, envelope.slot, envelope.deadline, envelope.attempt, this.#abortSlots, this.#onProgress);
     this.#running.add(run);
     if (run.abortReason !== ABORT_NONE) {
-      // Cancelled while queued: it never starts.
+      // Cancelled while queued: it never starts. Its spilled envelope, arrived or still on its
+      // way over the port, is dropped: kept, it would hold the body for the worker's lifetime.
+      if (envelope.spilled && !this.#spilled.delete(envelope.jobId)) this.#spillWaiters.set(envelope.jobId, dropSpilledEnvelope);
       this.#end(run, cancelledEnvelope(run));
       return;
     }
@@ -175,7 +180,8 @@ class WorkerLane {
         this.#spilled.delete(envelope.jobId);
         this.#execute(run, arrived);
       } else {
-        this.#spillWaiters.set(envelope.jobId, (full) => this.#execute(run, full));
+        // Cancelled while its envelope was on its way: it still never starts.
+        this.#spillWaiters.set(envelope.jobId, (full) => (run.abortReason === ABORT_NONE ? this.#execute(run, full) : this.#end(run, cancelledEnvelope(run))));
       }
       return;
     }
@@ -253,7 +259,7 @@ class WorkerLane {
   }
 
   #writeProgress(run: JobRun): void {
-    this.#write({ ...RESPONSE_TEMPLATE, kind: RESPONSE_PROGRESS, jobId: run.jobId, slot: run.slot, progress: run.pendingProgress });
+    this.#write({ ...RESPONSE_TEMPLATE, kind: RESPONSE_PROGRESS, jobId: run.jobId, slot: run.slot, progress: knownProgressFields(run.pendingProgress!) });
   }
 
   #write(response: ResponseEnvelope): void {
@@ -303,6 +309,9 @@ class WorkerLane {
   }
 }
 
+/** The spill waiter of a job cancelled before its envelope arrived: the envelope is let go. */
+function dropSpilledEnvelope(): void {}
+
 function flushProgress(lane: WorkerLane): void {
   lane.flushProgressNow();
 }
@@ -322,10 +331,31 @@ const RESPONSE_TEMPLATE: ResponseEnvelope = {
 };
 
 function resultEnvelope(run: JobRun, discard: boolean, value: unknown): ResponseEnvelope {
-  const result = normaliseResponse(value);
+  let result: NormalisedResponse;
+  try {
+    result = normaliseResponse(value);
+  } catch (error) {
+    // A body JSON cannot encode (a cycle, a BigInt) or a header value whose toString throws:
+    // this job fails, not its worker and every job beside it.
+    return failureEnvelope(run, 500, JOB_FAILURE.badResponse, `handler returned a response that cannot be encoded: ${(error as Error).message}`, null);
+  }
   if (!result.ok) return failureEnvelope(run, 500, JOB_FAILURE.badResponse, result.message, null);
   if (discard) return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status };
   return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body };
+}
+
+/**
+ * The four documented fields of a progress report, when of the documented type. Anything else a
+ * handler passes (a cycle, a BigInt) would fail to encode here, in a timer, and take the worker
+ * and every job on it down. Copied once per report sent, not per `ctx.progress()` call.
+ */
+function knownProgressFields(progress: JobProgress): JobProgress {
+  const known: JobProgress = {};
+  if (typeof progress?.current === 'number') known.current = progress.current;
+  if (typeof progress?.total === 'number') known.total = progress.total;
+  if (typeof progress?.message === 'string') known.message = progress.message;
+  if (typeof progress?.phase === 'string') known.phase = progress.phase;
+  return known;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
