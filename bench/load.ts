@@ -6,23 +6,43 @@
  *   node dist/bench/load.js --target uws-inline,fastify-piscina --scenario all --threads 2
  *
  * Options: --scenario NAME[,NAME...]|all (blocking, fire, store-fetch,
- * store-sleep, cancel, mixed), --connections C (50), --duration S (10),
- * --warmup S (1; an unmeasured run first, so the JIT has settled), --json.
+ * store-sleep, cancel, mixed; `all` is these), --connections C (50),
+ * --duration S (10), --warmup S (1; an unmeasured run first, so the JIT has
+ * settled), --json.
+ *
+ * `--scenario sse` (this server only: it needs /_api/operations) holds C
+ * watchers of running jobs over server-sent events and reports events/s,
+ * server CPU per event and server RSS per watcher (bench/load/sse-watchers.ts):
+ *
+ *   node dist/bench/load.js --target server --scenario sse --connections 1000 --duration 10
+ *   node dist/bench/load.js --url http://127.0.0.1:8529 --pid PID --scenario sse --connections 1000
+ *
+ * With --target, the server gets enough --server.worker-concurrency for every
+ * watched job to run at once; with --url that is the operator's choice (the
+ * report shows how many ran and how many queued half-way through).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  LOAD_TARGET_NAMES, SCENARIO_NAMES, ServerProcess, formatLoadResults, isLoadTargetName, isScenarioName,
-  loadTargetCommand, runLoad,
+  LOAD_TARGET_NAMES, SCENARIO_NAMES, SSE_SCENARIO_NAME, ServerProcess, formatLoadResults, formatSseResults, isLoadTargetName,
+  isScenarioName, loadTargetCommand, readServerRssKb, runLoad, runSseLoad,
 } from './load/index.js';
-import type { LoadResult, LoadTargetName, ScenarioName } from './load/index.js';
+import type { LoadResult, LoadTargetName, ScenarioName, SseLoadResult } from './load/index.js';
+
+/** The autocannon scenarios, and `sse`, which streams and so runs on its own client. */
+type CliScenarioName = ScenarioName | typeof SSE_SCENARIO_NAME;
+const CLI_SCENARIO_NAMES: readonly CliScenarioName[] = [...SCENARIO_NAMES, SSE_SCENARIO_NAME];
+
+function isCliScenarioName(name: string): name is CliScenarioName {
+  return name === SSE_SCENARIO_NAME || isScenarioName(name);
+}
 
 interface CliOptions {
   readonly url: string | undefined;
   readonly pid: number | undefined;
   readonly targets: readonly LoadTargetName[];
   readonly threads: number;
-  readonly scenarios: readonly ScenarioName[];
+  readonly scenarios: readonly CliScenarioName[];
   readonly connections: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
@@ -31,7 +51,7 @@ interface CliOptions {
 
 interface Run {
   readonly target: string;
-  readonly result: LoadResult;
+  readonly result: LoadResult | SseLoadResult;
 }
 
 /** `count`: a positive integer; `seconds`: a positive number; `optional-seconds`: zero allowed too. */
@@ -47,10 +67,13 @@ function numberOption(flag: string, raw: string | undefined, fallback: number, k
   return value;
 }
 
-function list<Name extends string>(flag: string, raw: string, all: readonly Name[], isName: (name: string) => name is Name): Name[] {
+/** `all` stands for `all`, which may be fewer names than `known` (`sse` is never part of `all`). */
+function list<Name extends string>(
+  flag: string, raw: string, all: readonly Name[], isName: (name: string) => name is Name, known: readonly Name[] = all,
+): Name[] {
   if (raw === 'all') return [...all];
   return raw.split(',').map((name) => {
-    if (!isName(name)) throw new TypeError(`--${flag}: unknown ${name}; expected one of ${all.join(', ')} or all`);
+    if (!isName(name)) throw new TypeError(`--${flag}: unknown ${name}; expected one of ${known.join(', ')} or all`);
     return name;
   });
 }
@@ -66,13 +89,13 @@ function parseCli(argv: readonly string[]): CliOptions {
     },
   });
   if ((values.url === undefined) === (values.target === undefined)) throw new TypeError('give exactly one of --url and --target');
-  if (values.scenario === undefined) throw new TypeError(`--scenario is required: ${SCENARIO_NAMES.join(', ')} or all`);
+  if (values.scenario === undefined) throw new TypeError(`--scenario is required: ${CLI_SCENARIO_NAMES.join(', ')} or all`);
   return {
     url: values.url,
     pid: values.pid === undefined ? undefined : numberOption('pid', values.pid, 0, 'count'),
     targets: values.target === undefined ? [] : list('target', values.target, LOAD_TARGET_NAMES, isLoadTargetName),
     threads: numberOption('threads', values.threads, availableParallelism(), 'count'),
-    scenarios: list('scenario', values.scenario, SCENARIO_NAMES, isScenarioName),
+    scenarios: list<CliScenarioName>('scenario', values.scenario, SCENARIO_NAMES, isCliScenarioName, CLI_SCENARIO_NAMES),
     connections: numberOption('connections', values.connections, 50, 'count'),
     durationSeconds: numberOption('duration', values.duration, 10, 'seconds'),
     warmupSeconds: numberOption('warmup', values.warmup, 1, 'optional-seconds'),
@@ -80,10 +103,26 @@ function parseCli(argv: readonly string[]): CliOptions {
   };
 }
 
-async function measure(cli: CliOptions, url: string, scenario: ScenarioName, serverPid: number | undefined): Promise<LoadResult> {
+async function measure(cli: CliOptions, url: string, scenario: CliScenarioName, serverPid: number | undefined): Promise<LoadResult | SseLoadResult> {
+  if (scenario === SSE_SCENARIO_NAME) return measureSse(cli, url, serverPid);
   const options = { url, scenario, connections: cli.connections };
   if (cli.warmupSeconds > 0) await runLoad({ ...options, durationSeconds: cli.warmupSeconds });
   return runLoad({ ...options, durationSeconds: cli.durationSeconds, serverPid });
+}
+
+async function measureSse(cli: CliOptions, url: string, serverPid: number | undefined): Promise<SseLoadResult> {
+  // Read before the warm-up: memory per watcher is measured against the idle server.
+  const idleRssKb = serverPid === undefined ? undefined : readServerRssKb(serverPid);
+  const options = { url, connections: cli.connections };
+  if (cli.warmupSeconds > 0) await runSseLoad({ ...options, durationSeconds: cli.warmupSeconds });
+  return runSseLoad({ ...options, durationSeconds: cli.durationSeconds, serverPid, idleRssKb });
+}
+
+/** Server options a scenario needs: for `sse`, room for every watched job to run at once. */
+function serverArgsFor(cli: CliOptions, target: LoadTargetName, scenario: CliScenarioName): string[] {
+  if (scenario !== SSE_SCENARIO_NAME) return [];
+  if (target !== 'server') throw new TypeError(`--scenario sse needs /_api/operations, which only --target server has (not ${target})`);
+  return ['--server.worker-concurrency', String(Math.ceil(cli.connections / cli.threads))];
 }
 
 async function measureTargets(cli: CliOptions): Promise<Run[]> {
@@ -91,7 +130,7 @@ async function measureTargets(cli: CliOptions): Promise<Run[]> {
   for (const target of cli.targets) {
     for (const scenario of cli.scenarios) {
       // A fresh process per scenario, so leftovers of one (cancelled workers, unfetched jobs) do not bill the next.
-      const server = await ServerProcess.start(loadTargetCommand(target, cli.threads));
+      const server = await ServerProcess.start(loadTargetCommand(target, cli.threads, serverArgsFor(cli, target, scenario)));
       try {
         console.error(`${target} ${scenario}: ${server.url} (pid ${server.pid})`);
         runs.push({ target, result: await measure(cli, server.url, scenario, server.pid) });
@@ -112,7 +151,16 @@ async function measureUrl(cli: CliOptions, url: string): Promise<Run[]> {
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
   const runs = cli.url === undefined ? await measureTargets(cli) : await measureUrl(cli, cli.url);
-  console.log(cli.json ? JSON.stringify(runs, null, 2) : formatLoadResults(runs));
+  if (cli.json) {
+    console.log(JSON.stringify(runs, null, 2));
+    return;
+  }
+  const loadRuns = runs.filter((run): run is { target: string; result: LoadResult } => run.result.scenario !== SSE_SCENARIO_NAME);
+  const sseRuns = runs.filter((run): run is { target: string; result: SseLoadResult } => run.result.scenario === SSE_SCENARIO_NAME);
+  const tables = [];
+  if (loadRuns.length > 0) tables.push(formatLoadResults(loadRuns));
+  if (sseRuns.length > 0) tables.push(formatSseResults(sseRuns));
+  console.log(tables.join('\n\n'));
 }
 
 await main();

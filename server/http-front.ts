@@ -149,7 +149,12 @@ export class HttpFront {
       if (mode === MODE_STORE && this.#operations.submit.answeredByIdempotency(intent!, caller, { method, path, query, body }, exchange, arangoStore)) {
         return this.#metrics.countRequest(MODE_STORE, exchange.status);
       }
-      this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
+      if (intent?.callbackUrl == null) return this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
+      // A webhook target is checked (its host resolved) before anything is queued.
+      this.#operations.submit.callbackAllowed(intent, exchange).then((allowed) => {
+        if (allowed) this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
+        else this.#metrics.countRequest(MODE_INLINE, exchange.status);
+      }, (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `webhook check failed: ${error.message}`));
     });
   }
 

@@ -10,3 +10,7 @@ export type { ServerCommand, ServerStartOptions } from './server-process.js';
 export { LOAD_TARGET_NAMES, isLoadTargetName, loadTargetCommand } from './targets.js';
 export type { LoadTargetName } from './targets.js';
 export { formatLoadResults } from './format-load-result.js';
+export { SSE_SCENARIO_NAME, runSseLoad } from './sse-watchers.js';
+export type { SseLoadOptions, SseLoadResult, SseServerMemory } from './sse-watchers.js';
+export { formatSseResults } from './format-sse-result.js';
+export { readServerRssKb } from './server-memory.js';

@@ -18,9 +18,10 @@ function distScript(relativePath: string): string {
 /**
  * How to start a target with `threads` worker threads (uws-inline has none
  * and ignores it). Each runs in its own Node process, so its CPU can be
- * measured apart from the load generator's.
+ * measured apart from the load generator's. `serverArgs` are added to this
+ * project's server only (the peers have no such options).
  */
-export function loadTargetCommand(name: LoadTargetName, threads: number): ServerCommand {
+export function loadTargetCommand(name: LoadTargetName, threads: number, serverArgs: readonly string[] = []): ServerCommand {
   const node = process.execPath;
   switch (name) {
     case 'server': {
@@ -28,7 +29,7 @@ export function loadTargetCommand(name: LoadTargetName, threads: number): Server
       return {
         name,
         command: node,
-        args: (port) => [script, '--server.endpoint', `tcp://127.0.0.1:${port}`, '--server.threads', String(threads)],
+        args: (port) => [script, '--server.endpoint', `tcp://127.0.0.1:${port}`, '--server.threads', String(threads), ...serverArgs],
       };
     }
     case 'uws-inline': {

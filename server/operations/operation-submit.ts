@@ -67,7 +67,7 @@ export class OperationSubmit {
     if (callbackUrl !== null) {
       const refusal = this.#options.webhooks === null
         ? 'webhooks are disabled: the operator has not set --webhook.allow (and --webhook.secret)'
-        : this.#options.webhooks.refusal(callbackUrl);
+        : this.#options.webhooks.quickRefusal(callbackUrl);
       const events = parseWebhookEvents(callbackEventsHeader);
       const reason = refusal ?? (typeof events === 'string' ? events : null);
       if (reason !== null) {
@@ -77,6 +77,18 @@ export class OperationSubmit {
       callbackEvents = events as ReadonlySet<WebhookEvent>;
     }
     return { respondAsync, idempotencyKey, callbackUrl, callbackEvents };
+  }
+
+  /**
+   * Before queueing, after the body: resolves the callback's host and checks it against the
+   * allowlist, answering 400 itself (and resolving false) when refused.
+   */
+  async callbackAllowed(intent: SubmitIntent, exchange: Exchange): Promise<boolean> {
+    if (intent.callbackUrl === null) return true;
+    const reason = await this.#options.webhooks!.refusal(intent.callbackUrl);
+    if (reason === null) return true;
+    sendProblem(exchange, problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl: intent.callbackUrl }));
+    return false;
   }
 
   /**

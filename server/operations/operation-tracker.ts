@@ -31,8 +31,6 @@ class LiveOperation {
   /** First progress sample, for the rate behind Retry-After. */
   firstProgressAtMs = 0;
   firstProgressCurrent = 0;
-  /** When a cancel was first asked for (cancel is idempotent: later asks report this time). */
-  cancelRequestedAtMs = 0;
   watchers: Set<OperationWatcher> | null = null;
 
   constructor(createdAtMs: number) {
@@ -50,6 +48,7 @@ export class OperationTracker {
   readonly #table: JobTable;
   readonly #live = new Map<number, LiveOperation>();
   readonly #expiredAt = new Map<number, number>();
+  readonly #cancelledAt = new Map<number, number>();
   #notifier: OperationNotifier | null = null;
 
   constructor(table: JobTable) {
@@ -95,6 +94,7 @@ export class OperationTracker {
   /** The job table dropped `jobId` because its retention ran out at `expiredAtMs`. */
   onExpired(jobId: number, expiredAtMs: number): void {
     this.#notifier?.forget(jobId);
+    this.#cancelledAt.delete(jobId);
     this.#expiredAt.set(jobId, expiredAtMs);
     if (this.#expiredAt.size > EXPIRED_MEMORY) this.#expiredAt.delete(this.#expiredAt.keys().next().value!);
   }
@@ -103,12 +103,21 @@ export class OperationTracker {
     return this.#expiredAt.get(jobId);
   }
 
-  /** Records a cancel request; returns when the first one came. */
+  /**
+   * Records a cancel request and returns when the first one came, which is what every later
+   * request reports (cancel is idempotent), also after the job stopped. Bounded like expiries.
+   */
   cancelRequested(jobId: number, nowMs: number): number {
-    const live = this.#liveFor(jobId);
-    if (live === undefined) return nowMs;
-    if (live.cancelRequestedAtMs === 0) live.cancelRequestedAtMs = nowMs;
-    return live.cancelRequestedAtMs;
+    const first = this.#cancelledAt.get(jobId);
+    if (first !== undefined) return first;
+    this.#cancelledAt.set(jobId, nowMs);
+    if (this.#cancelledAt.size > EXPIRED_MEMORY) this.#cancelledAt.delete(this.#cancelledAt.keys().next().value!);
+    return nowMs;
+  }
+
+  /** Id of a finished operation's final event, as its stream sends it. */
+  finalEventIdOf(job: JobView): number {
+    return finalEventId(job, 0);
   }
 
   progressOf(jobId: number): ProgressView | null {

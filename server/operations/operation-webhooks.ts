@@ -29,9 +29,14 @@ export class OperationWebhooks implements OperationNotifier {
     this.#dispatcher = dispatcher;
   }
 
-  /** Syntax and allowlist check of a submit's `x-callback-url`: a message for a 400, or null. */
-  refusal(url: string): string | null {
+  /** Syntax check of a submit's `x-callback-url`, and what the allowlist refuses without DNS: a message for a 400, or null. */
+  quickRefusal(url: string): string | null {
     return this.#dispatcher.checkTarget(url);
+  }
+
+  /** The full allowlist check, resolving the host: a message for a 400, or null. */
+  refusal(url: string): Promise<string | null> {
+    return this.#dispatcher.refusal(url);
   }
 
   register(jobId: number, url: string, events: ReadonlySet<WebhookEvent>): void {

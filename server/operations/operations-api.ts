@@ -107,21 +107,20 @@ export class OperationsApi {
       return exchange.send(result.status, result.headers, result.body);
     }
     const detail = status === 'CANCELLED' ? 'the operation was cancelled: it has no result' : `the operation is ${status}: its result is not ready`;
-    sendProblem(exchange, problem(409, 'operation-not-finished', 'Operation Has No Result', detail, { operationId: String(job.jobId), status }));
+    sendProblem(exchange, problem(409, 'operation-not-finished', 'Operation Has No Result', detail, { operationId: String(job.jobId), operationStatus: status }));
   }
 
   #cancel(exchange: Exchange, job: JobView): void {
     const status = operationStatus(job);
     if (status === 'COMPLETED' || status === 'FAILED') {
       return sendProblem(exchange, problem(409, 'operation-finished', 'Operation Already Finished', `the operation is ${status} and keeps its result`, {
-        operationId: String(job.jobId), status,
+        operationId: String(job.jobId), operationStatus: status,
       }));
     }
-    let cancelledAtMs = job.finishedAtMs;
-    if (status !== 'CANCELLED') {
-      cancelledAtMs = this.#options.tracker.cancelRequested(job.jobId, Date.now());
-      if (this.#options.engine.cancel(job.jobId)) this.#options.onCancelRequested(job.jobId);
-    }
+    // The first cancel request's time, every time (idempotent); a job cancelled through
+    // /_api/job has none recorded and reports when it ended.
+    const cancelledAtMs = this.#options.tracker.cancelRequested(job.jobId, status === 'CANCELLED' ? job.finishedAtMs : Date.now());
+    if (status !== 'CANCELLED' && this.#options.engine.cancel(job.jobId)) this.#options.onCancelRequested(job.jobId);
     const body = { operationId: String(job.jobId), status: 'CANCELLED' as OperationStatus, cancelledAt: iso(cancelledAtMs) };
     exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify(body));
   }
@@ -134,6 +133,11 @@ export class OperationsApi {
     const resumeFrom = headerOf('last-event-id') || new URLSearchParams(query).get('lastEventId') || '0';
     const lastEventId = /^\d+$/.test(resumeFrom) ? Number(resumeFrom) : 0;
     const tracker = this.#options.tracker;
+    if (job.state !== 'pending' && lastEventId >= tracker.finalEventIdOf(job)) {
+      // The client already has the final event (an EventSource reconnecting after the end):
+      // 204 tells it to stop reconnecting (WHATWG SSE).
+      return exchange.send(204, [], null);
+    }
     const stream = new SseStream(exchange, (closed) => tracker.unwatch(job.jobId, closed));
     tracker.watch(job, stream, lastEventId, Date.now());
   }

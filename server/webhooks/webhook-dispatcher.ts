@@ -84,6 +84,23 @@ export class WebhookDispatcher {
     return WebhookDispatcher.checkTargetSyntax(url) ?? this.#allowlist.refusalWithoutLookup(url);
   }
 
+  /**
+   * The reason `url` is refused now, resolving its host name if needed (for a 400 on submit,
+   * before anything is queued); null when it is allowed. Delivery checks again at each attempt
+   * and connects to the address it checked.
+   */
+  async refusal(url: string): Promise<string | null> {
+    const early = this.checkTarget(url);
+    if (early !== null) return early;
+    try {
+      const check = await this.#allowlist.check(url);
+      return check.allowed ? null : check.reason;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ERR_WEBHOOK_LOOKUP') throw error;
+      return `${(error as Error).message}: a webhook target must resolve to an allowed address`;
+    }
+  }
+
   /** Starts delivering `event`; returns at once. Every attempt is passed to `record`. */
   deliver(target: WebhookTarget, event: WebhookEvent, payload: WebhookPayload, record: DeliveryRecorder): void {
     const timestamp = new Date(this.#now()).toISOString();

@@ -1,0 +1,137 @@
+// With authentication on, an operation belongs to the user who submitted it: another user
+// gets 404 everywhere (status, result, cancel, stream, WebSocket) and sees only their own in
+// the history; superusers see all. The history is newest first, filters by status and pages
+// with a cursor.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { nowSeconds, signJwt } from './helpers/credentials.js';
+import { bearerAuth, parseJson } from './helpers/http.js';
+import { assertProblem, call, getOperation, submitOperation, waitForFinal, waitForStatus, type OperationBody } from './helpers/operations.js';
+import { startServer, type ServerProcess } from './helpers/server-process.js';
+import { SseClient } from './helpers/sse-client.js';
+import { TestWebSocket } from './helpers/websocket-client.js';
+
+const JWT_SECRET = 'operations-secret';
+let server: ServerProcess;
+
+function userToken(username: string): Record<string, string> {
+  return bearerAuth(signJwt(JWT_SECRET, { iss: 'arangodb', preferred_username: username, exp: nowSeconds() + 3600 }));
+}
+
+const ALICE = userToken('alice');
+const BOB = userToken('bob');
+// A token without preferred_username is ArangoDB's superuser (server-to-server) token.
+const SUPERUSER = bearerAuth(signJwt(JWT_SECRET, { iss: 'arangodb', exp: nowSeconds() + 3600 }));
+
+interface HistoryItem {
+  operationId: string;
+  status: OperationBody['status'];
+  timestamps: OperationBody['timestamps'];
+  links: OperationBody['links'];
+}
+
+interface HistoryPage {
+  data: HistoryItem[];
+  pagination: { next: string | null };
+}
+
+before(async () => {
+  // A short shutdown timeout: a failed test's 30-second sleeper must not hold up stop().
+  server = await startServer(['--server.authentication', 'true', '--server.jwt-secret', JWT_SECRET, '--server.shutdown-timeout', '500']);
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+async function history(headers: Record<string, string>, query = ''): Promise<HistoryPage> {
+  const reply = await call(server.url, 'GET', `/_api/operations${query}`, headers);
+  assert.equal(reply.status, 200, reply.body);
+  return parseJson(reply) as HistoryPage;
+}
+
+test('without credentials the operations surface answers 401', async () => {
+  assert.equal((await call(server.url, 'GET', '/_api/operations')).status, 401);
+  assert.equal((await call(server.url, 'GET', '/_api/version', { prefer: 'respond-async' })).status, 401);
+});
+
+test('bob gets 404 for alice\'s operation everywhere; alice and a superuser see it', async () => {
+  const operation = await submitOperation(server.url, '/_admin/sleep?duration=30', ALICE);
+  const id = operation.operationId;
+  assertProblem(await call(server.url, 'GET', `/_api/operations/${id}`, BOB), 404);
+  assertProblem(await call(server.url, 'GET', `/_api/operations/${id}/result`, BOB), 404);
+  assertProblem(await call(server.url, 'POST', `/_api/operations/${id}/cancel`, BOB), 404);
+  const stream = await SseClient.open(server.url, `/_api/operations/${id}/stream`, BOB);
+  assert.equal(stream.status, 404);
+  assert.equal(await stream.finished, 'end');
+  assert.match(String(stream.headers['content-type']), /^application\/problem\+json/);
+
+  const socket = await TestWebSocket.connect(server.port, '/_api/operations/ws', BOB);
+  try {
+    socket.sendJson({ subscribe: [id] });
+    const [message] = await socket.waitFor('an ERROR message', (messages) => messages.length >= 1);
+    assert.equal((message as { event: string }).event, 'ERROR');
+    assert.equal((message as { operationId: string }).operationId, id);
+  } finally {
+    socket.close();
+  }
+
+  assert.equal((await waitForStatus(server.url, id, ['PROCESSING'], ALICE)).body.operationId, id);
+  assert.equal((await getOperation(server.url, id, SUPERUSER)).body.operationId, id);
+  // Bob's cancel did nothing; alice's does.
+  assert.equal((await call(server.url, 'POST', `/_api/operations/${id}/cancel`, ALICE)).status, 200);
+  assert.equal((await waitForFinal(server.url, id, ALICE)).body.status, 'CANCELLED');
+});
+
+test('the history lists only the caller\'s operations, newest first; a superuser\'s lists everyone\'s', async () => {
+  const carol = userToken('carol');
+  const dave = userToken('dave');
+  const carols = [];
+  for (let index = 0; index < 3; index++) carols.push((await submitOperation(server.url, '/_api/version', carol)).operationId);
+  const daves = [(await submitOperation(server.url, '/_api/version', dave)).operationId];
+  for (const id of carols) await waitForFinal(server.url, id, carol);
+
+  assert.deepEqual((await history(carol)).data.map((item) => item.operationId), [...carols].reverse());
+  assert.deepEqual((await history(dave)).data.map((item) => item.operationId), daves);
+  const everyone = (await history(SUPERUSER, '?limit=1000')).data.map((item) => item.operationId);
+  for (const id of [...carols, ...daves]) assert.ok(everyone.includes(id), `superuser history holds ${id}`);
+  const item = (await history(carol)).data[0];
+  assert.equal(item.status, 'COMPLETED');
+  assert.equal(item.links.self, `/_api/operations/${item.operationId}`);
+});
+
+test('?status=COMPLETED filters the history', async () => {
+  const erin = userToken('erin');
+  const completed = (await submitOperation(server.url, '/_api/version', erin)).operationId;
+  const failed = (await submitOperation(server.url, '/_admin/fail?status=418', erin)).operationId;
+  const running = (await submitOperation(server.url, '/_admin/sleep?duration=30', erin)).operationId;
+  await waitForFinal(server.url, completed, erin);
+  await waitForFinal(server.url, failed, erin);
+  await waitForStatus(server.url, running, ['PROCESSING'], erin);
+
+  assert.deepEqual((await history(erin, '?status=COMPLETED')).data.map((item) => item.operationId), [completed]);
+  assert.deepEqual((await history(erin, '?status=FAILED')).data.map((item) => item.operationId), [failed]);
+  assert.deepEqual((await history(erin, '?status=PROCESSING')).data.map((item) => item.operationId), [running]);
+  assert.equal((await call(server.url, 'POST', `/_api/operations/${running}/cancel`, erin)).status, 200);
+  await waitForFinal(server.url, running, erin);
+});
+
+test('limit and the after cursor page through the history without gaps or repeats', async () => {
+  const frank = userToken('frank');
+  const ids: string[] = [];
+  for (let index = 0; index < 5; index++) ids.push((await submitOperation(server.url, '/_api/version', frank)).operationId);
+  const newestFirst = [...ids].reverse();
+
+  const seen: string[] = [];
+  let query = '?limit=2';
+  for (let page = 0; page < 3; page++) {
+    const { data, pagination } = await history(frank, query);
+    assert.ok(data.length <= 2, `page ${page + 1} has at most limit items`);
+    seen.push(...data.map((item) => item.operationId));
+    if (pagination.next === null) break;
+    query = `?limit=2&after=${encodeURIComponent(pagination.next)}`;
+  }
+  assert.deepEqual(seen, newestFirst);
+  const last = await history(frank, query);
+  assert.equal(last.pagination.next, null, 'the last page has no next cursor');
+});
