@@ -1,0 +1,70 @@
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import { EngineOptionsError } from './errors.js';
+
+export interface EngineOptions {
+  /** Worker threads. @defaultValue `os.availableParallelism()` */
+  threads?: number;
+  /** Jobs one worker runs at once (jobs that await do not hold a thread). @defaultValue 64 */
+  concurrencyPerWorker?: number;
+  /** Handler modules (absolute paths or file: URLs), loaded after the built-in handlers. */
+  handlerModules?: readonly string[];
+  /** Serve the built-in handlers (`/_api/version`, `/_admin/sleep`, ...). @defaultValue true */
+  builtinHandlers?: boolean;
+  /** Jobs that may wait to start; `submit` throws `QueueFullError` beyond. @defaultValue 4096 */
+  maxQueuedJobs?: number;
+  /** How long a cancelled job may take to stop before its worker is terminated, ms. @defaultValue 250 */
+  cancelGraceMs?: number;
+  /** Deadline of jobs whose route sets none, ms; 0 for none. @defaultValue 0 */
+  defaultTimeoutMs?: number;
+  /** Bytes of each ring (power of two); larger envelopes spill to a MessagePort. @defaultValue 1 MiB */
+  ringBytes?: number;
+  /** Interval at which coalesced progress is sent, ms. @defaultValue 50 */
+  progressIntervalMs?: number;
+  /** V8 limits of each worker; one exceeding them dies and is replaced. */
+  resourceLimits?: ResourceLimits;
+  /** Told each time a worker died or was terminated and is being replaced (for logs and metrics). */
+  onWorkerReplaced?: (event: WorkerReplacedEvent) => void;
+}
+
+export interface WorkerReplacedEvent {
+  lane: number;
+  reason: string;
+  /** Jobs of that worker that ended failed, were re-run, or were dispatched again. */
+  failedJobCount: number;
+  retriedJobCount: number;
+  redispatchedJobCount: number;
+}
+
+/** The numeric options with their defaults applied, as the engine runs with them. */
+export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'builtinHandlers' | 'onWorkerReplaced'>>;
+
+/** Applies the defaults and checks each numeric option; throws `EngineOptionsError` at the first invalid one. */
+export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
+  return {
+    threads: positiveInteger(options.threads ?? availableParallelism(), 'threads'),
+    concurrencyPerWorker: positiveInteger(options.concurrencyPerWorker ?? 64, 'concurrencyPerWorker'),
+    maxQueuedJobs: positiveInteger(options.maxQueuedJobs ?? 4096, 'maxQueuedJobs'),
+    cancelGraceMs: nonNegative(options.cancelGraceMs ?? 250, 'cancelGraceMs'),
+    defaultTimeoutMs: nonNegative(options.defaultTimeoutMs ?? 0, 'defaultTimeoutMs'),
+    ringBytes: powerOfTwo(options.ringBytes ?? 1 << 20, 'ringBytes'),
+    progressIntervalMs: nonNegative(options.progressIntervalMs ?? 50, 'progressIntervalMs'),
+  };
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new EngineOptionsError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new EngineOptionsError(`${name} must be a non-negative number, got ${value}`);
+  return value;
+}
+
+function powerOfTwo(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 4096 || (value & (value - 1)) !== 0) {
+    throw new EngineOptionsError(`${name} must be a power of two of at least 4096, got ${value}`);
+  }
+  return value;
+}
