@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EngineHarness, MarkerDir, resultHeader, resultText, waitUntil } from './test-fixtures/engine-harness.js';
+import { EngineHarness, MarkerDir, resultHeader, resultText, waitUntil, withEngine } from './test-fixtures/engine-harness.js';
 
 const GRACE_MS = 250;
 /** Allowed beyond the grace period for terminating and reporting: generous, for a busy 2-core machine. */
@@ -11,16 +11,6 @@ function untilStarted(markers: MarkerDir, ...jobIds: number[]): Promise<void> {
   return waitUntil(() => jobIds.every((jobId) => markers.names().includes(`${jobId}-started`)), `jobs ${jobIds.join(', ')} started`);
 }
 
-async function withEngine(options: Parameters<typeof EngineHarness.start>[0], body: (harness: EngineHarness, markers: MarkerDir) => Promise<void>): Promise<void> {
-  const harness = await EngineHarness.start(options);
-  const markers = new MarkerDir();
-  try {
-    await body(harness, markers);
-  } finally {
-    await harness.close();
-    markers.remove();
-  }
-}
 
 describe('cooperative cancellation', () => {
   test('a job awaiting ctx.sleep ends cancelled', () => withEngine({ threads: 2 }, async (harness, markers) => {

@@ -3,16 +3,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { Engine, EngineClosedError, EngineOptionsError, QueueFullError, type EngineOptions, type JobProgress } from './index.js';
-import { EngineHarness, MarkerDir, waitUntil } from './test-fixtures/engine-harness.js';
+import { EngineHarness, MarkerDir, waitUntil, withEngine } from './test-fixtures/engine-harness.js';
 
-async function withEngine(options: EngineOptions, body: (harness: EngineHarness) => Promise<void>): Promise<void> {
-  const harness = await EngineHarness.start(options);
-  try {
-    await body(harness);
-  } finally {
-    await harness.close();
-  }
-}
 
 describe('concurrency within one worker', () => {
   test('500 jobs awaiting at once on one thread all run together and complete', () => withEngine({ threads: 1, concurrencyPerWorker: 500 }, async (harness) => {

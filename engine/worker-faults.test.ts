@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { EngineOptions, JobFailure } from './index.js';
-import { EngineHarness, resultHeader } from './test-fixtures/engine-harness.js';
+import type { JobFailure } from './index.js';
+import { EngineHarness, resultHeader, withEngine } from './test-fixtures/engine-harness.js';
 
-async function withEngine(options: EngineOptions, body: (harness: EngineHarness) => Promise<void>): Promise<void> {
-  const harness = await EngineHarness.start(options);
-  try {
-    await body(harness);
-  } finally {
-    await harness.close();
-  }
-}
 
 describe('a handler that throws', () => {
   test('fails its job with status 500 and the error message', () => withEngine({ threads: 1 }, async (harness) => {

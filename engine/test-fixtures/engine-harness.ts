@@ -122,6 +122,24 @@ export class EngineHarness {
 }
 
 /** The `x-...` header of a done job's result. */
+/**
+ * Runs `body` against a fresh engine (and a fresh marker folder its fixture handlers write
+ * to), closing both whatever happens, so every test stops by itself.
+ */
+export async function withEngine(
+  options: Parameters<typeof EngineHarness.start>[0],
+  body: (harness: EngineHarness, markers: MarkerDir) => Promise<void>,
+): Promise<void> {
+  const harness = await EngineHarness.start(options);
+  const markers = new MarkerDir();
+  try {
+    await body(harness, markers);
+  } finally {
+    await harness.close();
+    markers.remove();
+  }
+}
+
 export function resultHeader(event: RecordedEvent, name: string): string | undefined {
   const headers = (event.data as JobResult).headers;
   for (let index = 0; index + 1 < headers.length; index += 2) if (headers[index] === name) return headers[index + 1];
