@@ -81,8 +81,14 @@ export class Dispatcher {
 
   // ---- dispatch ----
 
+  /**
+   * Jobs waiting on the main thread, not counting those cancelled while waiting: their stale
+   * entries stay in `waiting` until the queue reaches them, but must not hold a place in it.
+   */
+  waitingJobCount = 0;
+
   queuedCount(fresh: boolean): number {
-    let count = this.waiting.size;
+    let count = this.waitingJobCount;
     for (const lane of this.lanes) {
       if (fresh && lane.alive) this.observeStarted(lane);
       count += lane.waitingCount;
@@ -96,6 +102,7 @@ export class Dispatcher {
       this.slots.state[slot] = SLOT_WAITING;
       this.slots.lane[slot] = -1;
       this.waiting.push(slot, this.slots.jobId[slot]);
+      this.waitingJobCount++;
     }
   }
 
@@ -143,6 +150,7 @@ export class Dispatcher {
       }
       if (!this.#place(slot)) break;
       waiting.shift();
+      this.waitingJobCount--;
     }
   }
 
@@ -267,6 +275,8 @@ export class Dispatcher {
       const lane = this.lanes[laneIndex];
       lane.assignedCount--;
       if (state === SLOT_IN_RING) lane.waitingCount--;
+    } else if (state === SLOT_WAITING) {
+      this.waitingJobCount--;
     }
     const timer = slots.graceTimer[slot];
     if (timer !== undefined) {

@@ -86,12 +86,33 @@ describe('back-pressure', () => {
         return true;
       });
       assert.equal(harness.events.filter((event) => event.kind === 'queued').length, 4, 'the refused job was never queued');
+      // A job cancelled while waiting gives its place back at once.
+      assert.equal(harness.engine.cancel(waiting[2]), true);
+      assert.equal(harness.engine.stats.queuedJobCount, 2);
+      waiting[2] = harness.submit('GET', '/_api/version');
       harness.engine.cancel(blocker);
       for (const jobId of waiting) assert.equal((await harness.final(jobId)).kind, 'done');
       assert.equal((await harness.final(harness.submit('GET', '/_api/version'))).kind, 'done');
     } finally {
       markers.remove();
     }
+  }));
+});
+
+describe('back-pressure with a full ring', () => {
+  test('a job cancelled while waiting on the main thread gives its place back at once', () => withEngine({ threads: 1, concurrencyPerWorker: 1, maxQueuedJobs: 3, ringBytes: 4096 }, async (harness, markers) => {
+    const blocker = harness.submit('GET', '/fixture/hold', { query: markers.query });
+    await harness.waitFor(blocker, 'running');
+    // 1500-byte bodies: two fit in the 4 KiB ring, the third waits on the main thread.
+    const body = new Uint8Array(1500);
+    const waiting = [1, 2, 3].map(() => harness.submit('GET', '/_api/version', { body }));
+    assert.equal(harness.engine.stats.queuedJobCount, 3);
+    assert.throws(() => harness.submit('GET', '/_api/version'), QueueFullError);
+    assert.equal(harness.engine.cancel(waiting[2]), true);
+    assert.equal(harness.engine.stats.queuedJobCount, 2);
+    waiting[2] = harness.submit('GET', '/_api/version', { body });
+    harness.engine.cancel(blocker);
+    for (const jobId of waiting) assert.equal((await harness.final(jobId)).kind, 'done');
   }));
 });
 

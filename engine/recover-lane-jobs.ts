@@ -55,6 +55,7 @@ export function recoverLaneJobs(dispatcher: Dispatcher, routes: RouteTable, lane
     slots.lane[slot] = -1;
     slots.state[slot] = SLOT_WAITING;
     dispatcher.waiting.push(slot, slots.jobId[slot]);
+    dispatcher.waitingJobCount++;
   }
   return {
     lane: lane.index, reason, failedJobCount, retriedJobCount, redispatchedJobCount: requeue.length - retriedJobCount,

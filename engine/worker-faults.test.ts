@@ -11,6 +11,17 @@ describe('a handler that throws', () => {
     assert.deepEqual(final.data, { status: 500, code: 'ERR_HANDLER', message: 'plain failure' });
   }));
 
+  test('fails only its job when what it threw cannot even be described', () => withEngine({ threads: 1 }, async (harness) => {
+    const neighbour = harness.submit('GET', '/_admin/sleep', { query: 'duration=0.3' });
+    await harness.waitFor(neighbour, 'running');
+    const final = await harness.final(harness.submit('GET', '/fixture/throw-undescribable'));
+    assert.equal(final.kind, 'failed');
+    assert.equal((final.data as JobFailure).status, 500);
+    assert.match((final.data as JobFailure).message, /cannot be described/);
+    assert.equal((await harness.final(neighbour)).kind, 'done', 'the job beside it was not taken down');
+    assert.equal(harness.engine.stats.workerRestarts, 0);
+  }));
+
   test('keeps the status and errorNum its error carries', () => withEngine({ threads: 1 }, async (harness) => {
     const teapot = await harness.final(harness.submit('GET', '/fixture/throw-with-status'));
     assert.equal(teapot.kind, 'failed');

@@ -373,10 +373,21 @@ function failureEnvelope(run: JobRun, status: number, code: string, message: str
 /** A thrown error keeps its own HTTP status (`status` or `statusCode`, 400-599) and ArangoDB `errorNum`. */
 function errorEnvelope(run: JobRun, error: unknown): ResponseEnvelope {
   const candidate = error as { status?: unknown; statusCode?: unknown; errorNum?: unknown; message?: unknown } | null;
-  const ownStatus = candidate?.status ?? candidate?.statusCode;
-  const status = typeof ownStatus === 'number' && Number.isInteger(ownStatus) && ownStatus >= 400 && ownStatus <= 599 ? ownStatus : 500;
-  const errorNum = typeof candidate?.errorNum === 'number' ? candidate.errorNum : null;
-  const message = typeof candidate?.message === 'string' && candidate.message !== '' ? candidate.message : String(error);
+  let status = 500;
+  let errorNum: number | null = null;
+  let message: string;
+  // Reading a thrown value runs handler code (getters, toString) that may throw in turn: that
+  // must fail this job, never the worker and every job beside it.
+  try {
+    const ownStatus = candidate?.status ?? candidate?.statusCode;
+    if (typeof ownStatus === 'number' && Number.isInteger(ownStatus) && ownStatus >= 400 && ownStatus <= 599) status = ownStatus;
+    if (typeof candidate?.errorNum === 'number') errorNum = candidate.errorNum;
+    const ownMessage = candidate?.message;
+    message = typeof ownMessage === 'string' && ownMessage !== '' ? ownMessage : String(candidate);
+  } catch {
+    // Named case: the thrown value cannot describe itself; its type is all there is to say.
+    message = `handler threw a value that cannot be described (${Object.prototype.toString.call(candidate)})`;
+  }
   return failureEnvelope(run, status, JOB_FAILURE.handlerError, message, errorNum);
 }
 

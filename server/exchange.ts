@@ -46,8 +46,9 @@ export class Exchange {
         if (!FRAMING_HEADERS.has(headers[i])) res.writeHeader(headers[i], headers[i + 1]);
       }
       if (extraName !== undefined) res.writeHeader(extraName, extraValue!);
-      // 204 and 304 carry no body and no length; HEAD reports the length it would have had.
-      if (status === 204 || status === 304) res.endWithoutBody(0);
+      // 204 and 304 carry no body and no Content-Length (RFC 9110 8.6); HEAD reports the
+      // length it would have had.
+      if (status === 204 || status === 304) res.endWithoutBody();
       else if (this.head) res.endWithoutBody(body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
       else res.end(body ?? '');
     });
@@ -61,7 +62,6 @@ export class Exchange {
     this.sendJson(status, errorBody(status, errorNum, message));
   }
 
-  /** Refuses the request and closes the connection (its unread body would otherwise be parsed as the next request). */
   /**
    * Hands the response to a long-lived writer (an SSE stream): nothing else may answer, and
    * `onAbort` now belongs to that writer.
@@ -73,6 +73,7 @@ export class Exchange {
     return this.res;
   }
 
+  /** Refuses the request and closes the connection (its unread body would otherwise be parsed as the next request). */
   sendErrorAndClose(status: number, errorNum: number, message: string): void {
     if (this.aborted) return;
     this.aborted = true;

@@ -60,7 +60,7 @@ export class HttpFront {
     this.#authentication = options.authentication;
     this.#metrics = options.metrics;
     this.#maxBodySize = options.maxBodySize;
-    this.#jobApi = new JobApi(this.#table, this.#engine, (jobId) => this.#metrics.cancelRequested(jobId));
+    this.#jobApi = new JobApi(this.#table, (jobId) => this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id)));
     this.#operations = options.operations;
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#table, options.operations.tracker, (authorization) =>
@@ -150,10 +150,14 @@ export class HttpFront {
         return this.#metrics.countRequest(MODE_STORE, exchange.status);
       }
       if (intent?.callbackUrl == null) return this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
-      // A webhook target is checked (its host resolved) before anything is queued.
+      // A webhook target is checked (its host resolved) before anything is queued. The
+      // idempotency key is looked up again afterwards: a retry may have been queued meanwhile.
       this.#operations.submit.callbackAllowed(intent, exchange).then((allowed) => {
-        if (allowed) this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
-        else this.#metrics.countRequest(MODE_INLINE, exchange.status);
+        if (!allowed) return this.#metrics.countRequest(MODE_INLINE, exchange.status);
+        if (mode === MODE_STORE && this.#operations.submit.answeredByIdempotency(intent, caller, { method, path, query, body }, exchange, arangoStore)) {
+          return this.#metrics.countRequest(MODE_STORE, exchange.status);
+        }
+        this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
       }, (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `webhook check failed: ${error.message}`));
     });
   }
@@ -212,6 +216,7 @@ export class HttpFront {
     }
     const now = Date.now();
     if (kind === 'cancelled') {
+      if (this.#headJobs.size > 0) this.#headJobs.delete(jobId);
       this.#table.cancel(jobId, now);
     } else {
       let result = finalResult(kind, data, this.#closing);

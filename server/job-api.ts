@@ -1,4 +1,3 @@
-import type { Engine } from '../engine/index.js';
 import { ERROR_NUM } from './arango-errors.js';
 import type { Caller } from './caller.js';
 import type { Exchange } from './exchange.js';
@@ -17,14 +16,12 @@ const NO_HEADERS: string[] = [];
  */
 export class JobApi {
   readonly #table: JobTable;
-  readonly #engine: Engine;
-  /** Called when a cancel is accepted for a pending job (metrics time it until it ends). */
-  readonly #onCancelRequested: (jobId: number) => void;
+  /** The engine's cancel, timed by the metrics; false when the engine no longer held the job. */
+  readonly #cancelJob: (jobId: number) => boolean;
 
-  constructor(table: JobTable, engine: Engine, onCancelRequested: (jobId: number) => void) {
+  constructor(table: JobTable, cancelJob: (jobId: number) => boolean) {
     this.#table = table;
-    this.#engine = engine;
-    this.#onCancelRequested = onCancelRequested;
+    this.#cancelJob = cancelJob;
   }
 
   handle(exchange: Exchange, method: string, rest: string, query: string, caller: Caller): void {
@@ -78,7 +75,7 @@ export class JobApi {
     if (job === undefined) return notFound(exchange);
     // A finished job keeps its result; a pending one is told to stop and ends `cancelled`
     // once it really has (its fetch answers 204 until then, then 410).
-    if (job.state === 'pending' && this.#engine.cancel(jobId)) this.#onCancelRequested(jobId);
+    if (job.state === 'pending') this.#cancelJob(jobId);
     exchange.sendJson(200, RESULT_TRUE);
   }
 

@@ -47,7 +47,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const webhooks = createWebhooks(options, logger);
   if (webhooks !== null) tracker.setNotifier(webhooks);
   const api = new OperationsApi({
-    table, engine, tracker, webhooks, retentionMs: options.retentionMs, onCancelRequested: (jobId) => metrics.cancelRequested(jobId),
+    table, engine, tracker, webhooks, retentionMs: options.retentionMs,
+    cancelJob: (jobId) => metrics.timeCancel(jobId, (id) => engine.cancel(id)),
   });
   const submit = new OperationSubmit({ table, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({

@@ -110,8 +110,15 @@ export class ServerMetrics {
     }
   }
 
-  cancelRequested(jobId: number): void {
+  /**
+   * Runs `cancel` for `jobId`, timing it until the job's final event. The clock starts before
+   * the call because a job still queued ends inside it; a cancel that did nothing is not timed.
+   */
+  timeCancel(jobId: number, cancel: (jobId: number) => boolean): boolean {
     this.#cancelRequestedAt.set(jobId, performance.now());
+    const cancelled = cancel(jobId);
+    if (!cancelled) this.#cancelRequestedAt.delete(jobId);
+    return cancelled;
   }
 
   render(): Promise<string> {

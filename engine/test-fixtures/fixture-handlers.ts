@@ -28,6 +28,7 @@ export const routes: RouteDefinition[] = [
   { method: 'GET', path: '/fixture/out-of-memory', handler: allocateUntilOutOfMemory },
   { method: 'GET', path: '/fixture/progress-burst', handler: progressBurst },
   { method: 'GET', path: '/fixture/throw-plain', handler: throwPlain },
+  { method: 'GET', path: '/fixture/throw-undescribable', handler: throwUndescribable },
   { method: 'GET', path: '/fixture/throw-with-status', handler: throwWithStatus },
   { method: 'GET', path: '/fixture/throw-in-timer', handler: throwInTimer },
   { method: 'GET', path: '/fixture/unencodable-body', handler: unencodableBody },
@@ -167,6 +168,11 @@ function progressBurst(request: JobRequest, ctx: JobContext): JobResponse {
 
 function throwPlain(): JobResponse {
   throw new Error('plain failure');
+}
+
+/** Throws a value whose description itself throws (no prototype: no toString). */
+function throwUndescribable(): JobResponse {
+  throw Object.create(null);
 }
 
 function throwWithStatus(): JobResponse {

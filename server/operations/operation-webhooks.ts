@@ -6,6 +6,8 @@ import type { OperationNotifier } from './operation-tracker.js';
 const PROGRESS_INTERVAL_MS = 1000;
 /** Attempts kept per operation for its status body. */
 const KEPT_ATTEMPTS = 50;
+/** Operations whose webhook registration (and delivery log) is remembered at most. */
+const MAX_REGISTRATIONS = 100_000;
 
 interface Registration {
   url: string;
@@ -41,6 +43,9 @@ export class OperationWebhooks implements OperationNotifier {
 
   register(jobId: number, url: string, events: ReadonlySet<WebhookEvent>): void {
     this.#registrations.set(jobId, { url, events, deliveries: [], lastProgressAtMs: 0 });
+    // Registrations are dropped when their operation expires; jobs removed through /_api/job
+    // (or stored without retention) are not reported here, so the oldest are evicted instead.
+    if (this.#registrations.size > MAX_REGISTRATIONS) this.#registrations.delete(this.#registrations.keys().next().value!);
   }
 
   wants(jobId: number): boolean {

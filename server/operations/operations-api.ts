@@ -20,8 +20,8 @@ export interface OperationsApiOptions {
   tracker: OperationTracker;
   webhooks: OperationWebhooks | null;
   retentionMs: number;
-  /** A cancel was accepted for a pending job (metrics time it). */
-  onCancelRequested: (jobId: number) => void;
+  /** The engine's cancel, timed by the metrics; false when the engine no longer held the job. */
+  cancelJob: (jobId: number) => boolean;
 }
 
 /**
@@ -120,7 +120,7 @@ export class OperationsApi {
     // The first cancel request's time, every time (idempotent); a job cancelled through
     // /_api/job has none recorded and reports when it ended.
     const cancelledAtMs = this.#options.tracker.cancelRequested(job.jobId, status === 'CANCELLED' ? job.finishedAtMs : Date.now());
-    if (status !== 'CANCELLED' && this.#options.engine.cancel(job.jobId)) this.#options.onCancelRequested(job.jobId);
+    if (status !== 'CANCELLED') this.#options.cancelJob(job.jobId);
     const body = { operationId: String(job.jobId), status: 'CANCELLED' as OperationStatus, cancelledAt: iso(cancelledAtMs) };
     exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify(body));
   }

@@ -17,6 +17,7 @@ export class SseStream implements OperationWatcher {
   #blocked = false;
   #pendingUpdate: OperationEvent | null = null;
   #pendingFinal: OperationEvent | null = null;
+  #endWhenDrained = false;
   readonly #heartbeat: NodeJS.Timeout;
 
   /** Call inside the uWS request handler: it takes the exchange over. */
@@ -69,6 +70,10 @@ export class SseStream implements OperationWatcher {
   /** uWS says the socket drained: send what was held back. */
   #drain(): boolean {
     this.#blocked = false;
+    if (this.#endWhenDrained) {
+      this.#close(true);
+      return true;
+    }
     if (this.#pendingUpdate !== null) {
       const update = this.#pendingUpdate;
       this.#pendingUpdate = null;
@@ -86,7 +91,11 @@ export class SseStream implements OperationWatcher {
   /** Ends the stream: after the final event (`end`), or because the client went away. */
   #close(end: boolean): void {
     if (this.#closed) return;
-    if (end && this.#blocked) return; // the final event is still queued: end once it drained
+    if (end && this.#blocked) {
+      // The final event is written but still buffered in uWS: end once the socket drained.
+      this.#endWhenDrained = true;
+      return;
+    }
     this.#closed = true;
     clearInterval(this.#heartbeat);
     if (end) this.#res.cork(() => this.#res.end());

@@ -55,6 +55,8 @@ export function assertEmptyWithoutJobId(reply: Reply, status: number): void {
   assert.equal(reply.status, status, `expected HTTP ${status}, got ${reply.status}: ${reply.body}`);
   assert.equal(reply.body, '');
   assert.equal(reply.headers.get('x-arango-async-id'), null);
+  // RFC 9110 8.6: a 204 carries no Content-Length.
+  if (status === 204) assert.equal(reply.headers.get('content-length'), null);
 }
 
 /** Asserts `200 {"result":true}`, the answer of cancel and delete. */
