@@ -6,7 +6,7 @@ import { errorBody } from './arango-errors.js';
 const STATUS_LINES: string[] = [];
 for (let status = 100; status < 600; status++) STATUS_LINES[status] = `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Headers uWS writes itself, or that would break the framing if copied from a handler. */
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'date']);

@@ -4,7 +4,7 @@ import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult } from '.
 import { ERROR_NUM, errorBody, errorFromEngine } from './arango-errors.js';
 import type { Authenticator } from './auth.js';
 import type { Caller } from './caller.js';
-import { Exchange } from './exchange.js';
+import { Exchange, JSON_TYPE } from './exchange.js';
 import { JobApi } from './job-api.js';
 import type { JobTable, StoredResult } from './job-table.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from './metrics.js';
@@ -25,9 +25,9 @@ export interface HttpFrontOptions {
 }
 
 const NO_HEADERS: string[] = [];
-const JSON_HEADERS = ['content-type', 'application/json; charset=utf-8'];
+const JSON_HEADERS = ['content-type', JSON_TYPE];
 const AUTH_BODY_LIMIT = 64 * 1024;
-const UNAUTHORIZED_HEADERS = ['content-type', 'application/json; charset=utf-8', 'www-authenticate', 'Bearer token_type="JWT", realm="ArangoDB"'];
+const UNAUTHORIZED_HEADERS = ['content-type', JSON_TYPE, 'www-authenticate', 'Bearer token_type="JWT", realm="ArangoDB"'];
 const UNAUTHORIZED_BODY = errorBody(401, ERROR_NUM.unauthorized, 'not authorized to execute this request');
 
 /**

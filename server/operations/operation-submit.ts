@@ -1,5 +1,5 @@
 import type { Caller } from '../caller.js';
-import type { Exchange } from '../exchange.js';
+import { JSON_TYPE, type Exchange } from '../exchange.js';
 import type { JobTable } from '../job-table.js';
 import { parseWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
 import { IdempotencyKeys, requestFingerprint } from './idempotency-keys.js';
@@ -8,7 +8,6 @@ import { sendProblem } from './operations-api.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem } from './problem.js';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** What a submit asks of the operations surface, read from its headers. */
 export interface SubmitIntent {
@@ -17,9 +16,11 @@ export interface SubmitIntent {
   idempotencyKey: string | null;
   callbackUrl: string | null;
   callbackEvents: ReadonlySet<WebhookEvent> | null;
+  /** SHA-256 of the request, computed once (it covers the whole body) when a key is given. */
+  fingerprint: string | null;
 }
 
-const NO_INTENT: SubmitIntent = { respondAsync: false, idempotencyKey: null, callbackUrl: null, callbackEvents: null };
+const NO_INTENT: SubmitIntent = Object.freeze({ respondAsync: false, idempotencyKey: null, callbackUrl: null, callbackEvents: null, fingerprint: null });
 
 export interface OperationSubmitOptions {
   table: JobTable;
@@ -76,7 +77,7 @@ export class OperationSubmit {
       }
       callbackEvents = events as ReadonlySet<WebhookEvent>;
     }
-    return { respondAsync, idempotencyKey, callbackUrl, callbackEvents };
+    return { respondAsync, idempotencyKey, callbackUrl, callbackEvents, fingerprint: null };
   }
 
   /**
@@ -97,8 +98,7 @@ export class OperationSubmit {
    */
   answeredByIdempotency(intent: SubmitIntent, caller: Caller, request: IdempotentRequest, exchange: Exchange, arangoStore: boolean): boolean {
     if (intent.idempotencyKey === null) return false;
-    const fingerprint = requestFingerprint(request.method, request.path, request.query, request.body);
-    const outcome = this.#idempotency.check(caller.username, intent.idempotencyKey, fingerprint, Date.now());
+    const outcome = this.#idempotency.check(caller.username, intent.idempotencyKey, fingerprintOf(intent, request), Date.now());
     if (outcome.kind === 'new') return false;
     if (outcome.kind === 'conflict') {
       sendProblem(exchange, problem(422, 'idempotency-key-reused', 'Idempotency-Key Reused',
@@ -108,7 +108,8 @@ export class OperationSubmit {
     }
     const job = this.#options.table.get(outcome.jobId, caller);
     if (job === undefined) return false; // the first operation is gone (fetched or expired): run anew
-    this.#answer(exchange, outcome.jobId, intent.respondAsync || !arangoStore, arangoStore, this.#options.api.describe(job, Date.now()));
+    if (!intent.respondAsync && arangoStore) answerArango(exchange, outcome.jobId);
+    else this.#answerOperation(exchange, outcome.jobId, arangoStore, this.#options.api.describe(job, Date.now()));
     return true;
   }
 
@@ -119,19 +120,18 @@ export class OperationSubmit {
     table.add(jobId, caller.username, nowMs, arangoStore && !intent.respondAsync ? 0 : retentionMs);
     if (intent.callbackUrl !== null) webhooks!.register(jobId, intent.callbackUrl, intent.callbackEvents!);
     if (intent.idempotencyKey !== null) {
-      this.#idempotency.remember(caller.username, intent.idempotencyKey, requestFingerprint(request.method, request.path, request.query, request.body), jobId, nowMs);
+      this.#idempotency.remember(caller.username, intent.idempotencyKey, fingerprintOf(intent, request), jobId, nowMs);
     }
-    if (!intent.respondAsync) return exchange.send(202, [], null, 'x-arango-async-id', String(jobId));
-    const job = table.get(jobId, caller)!;
-    this.#answer(exchange, jobId, true, arangoStore, this.#options.api.describe(job, nowMs));
+    if (!intent.respondAsync) return answerArango(exchange, jobId);
+    this.#answerOperation(exchange, jobId, arangoStore, this.#options.api.describe(table.get(jobId, caller)!, nowMs));
   }
 
   expire(nowMs: number): void {
     this.#idempotency.expire(nowMs);
   }
 
-  #answer(exchange: Exchange, jobId: number, withOperation: boolean, arangoStore: boolean, description: Record<string, unknown>): void {
-    if (!withOperation) return exchange.send(202, [], null, 'x-arango-async-id', String(jobId));
+  /** RFC 7240's answer: 202 with the operation, its Location, and (for ArangoDB clients too) its job id. */
+  #answerOperation(exchange: Exchange, jobId: number, arangoStore: boolean, description: Record<string, unknown>): void {
     const statusUrl = `/_api/operations/${jobId}`;
     const body = { ...description, createdAt: (description.timestamps as { created: string }).created, statusUrl };
     const headers = ['content-type', JSON_TYPE, 'location', statusUrl, 'preference-applied', 'respond-async'];
@@ -145,6 +145,16 @@ export interface IdempotentRequest {
   path: string;
   query: string;
   body: Uint8Array | null;
+}
+
+/** ArangoDB's answer to `x-arango-async: store`: an empty 202 carrying the job id. */
+function answerArango(exchange: Exchange, jobId: number): void {
+  exchange.send(202, [], null, 'x-arango-async-id', String(jobId));
+}
+
+function fingerprintOf(intent: SubmitIntent, request: IdempotentRequest): string {
+  intent.fingerprint ??= requestFingerprint(request.method, request.path, request.query, request.body);
+  return intent.fingerprint;
 }
 
 /** RFC 7240: `Prefer: respond-async, wait=10` — a comma-separated list of preferences with parameters. */

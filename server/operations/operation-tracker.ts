@@ -1,5 +1,5 @@
 import type { JobProgress } from '../../engine/index.js';
-import type { Caller } from '../caller.js';
+import { ANY_OWNER } from '../caller.js';
 import type { JobTable, JobView } from '../job-table.js';
 import { finalEvent, finalEventId, nextEventId, progressView, type OperationEvent, type ProgressView } from './operation-event.js';
 import { operationStatus } from './operation-status.js';
@@ -20,7 +20,6 @@ export interface OperationNotifier {
   forget(jobId: number): void;
 }
 
-const SUPERUSER: Caller = { username: '', superuser: true };
 /** Recently expired ids kept for their `expiredAt`; older gone ids answer 410 without it. */
 const EXPIRED_MEMORY = 100_000;
 
@@ -84,7 +83,7 @@ export class OperationTracker {
     if (live !== undefined) this.#live.delete(jobId);
     const notify = this.#notifier !== null && this.#notifier.wants(jobId);
     if (live?.watchers == null && !notify) return; // nobody to tell: the common case costs one Map lookup
-    const job = this.#table.get(jobId, SUPERUSER);
+    const job = this.#table.get(jobId, ANY_OWNER);
     if (job === undefined) return; // deleted while it ran: nobody can ask for it any more
     const event = finalEvent(job, finalEventId(job, live?.lastEventId ?? 0), live?.progress ?? null, finishedSummary(job));
     if (live?.watchers != null) this.#broadcast(live, event);
@@ -173,7 +172,7 @@ export class OperationTracker {
   #liveFor(jobId: number): LiveOperation | undefined {
     let live = this.#live.get(jobId);
     if (live !== undefined) return live;
-    const job = this.#table.get(jobId, SUPERUSER);
+    const job = this.#table.get(jobId, ANY_OWNER);
     if (job === undefined || job.state !== 'pending') return undefined;
     live = new LiveOperation(job.createdAtMs);
     this.#live.set(jobId, live);
@@ -182,7 +181,7 @@ export class OperationTracker {
 
   #statusUpdate(jobId: number, live: LiveOperation, nowMs: number): OperationEvent {
     live.lastEventId = nextEventId(live.lastEventId, live.createdAtMs, nowMs);
-    const job = this.#table.get(jobId, SUPERUSER);
+    const job = this.#table.get(jobId, ANY_OWNER);
     return {
       id: live.lastEventId,
       event: 'status-update',

@@ -1,6 +1,6 @@
 import type { Engine } from '../../engine/index.js';
-import type { Caller } from '../caller.js';
-import type { Exchange } from '../exchange.js';
+import { ANY_OWNER, type Caller } from '../caller.js';
+import { JSON_TYPE, type Exchange } from '../exchange.js';
 import type { JobTable, JobView } from '../job-table.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
 import { failureProblem, operationLinks } from './operation-summary.js';
@@ -9,10 +9,8 @@ import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { SseStream } from './sse-stream.js';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const DEFAULT_HISTORY_LIMIT = 20;
 const MAX_HISTORY_LIMIT = 1000;
-const SUPERUSER: Caller = { username: '', superuser: true };
 
 export interface OperationsApiOptions {
   table: JobTable;
@@ -147,7 +145,7 @@ export class OperationsApi {
    * removed (410 Gone, with `expiredAt` while the id is remembered), or never issued (404).
    */
   #missing(exchange: Exchange, jobId: number): void {
-    const exists = this.#options.table.get(jobId, SUPERUSER) !== undefined;
+    const exists = this.#options.table.get(jobId, ANY_OWNER) !== undefined;
     if (exists || jobId > this.#options.engine.lastJobId) {
       return sendProblem(exchange, problem(404, 'not-found', 'Operation Not Found', `no operation ${jobId}`, { instance: `/_api/operations/${jobId}` }));
     }
