@@ -72,7 +72,7 @@ function envelopeWith(bodyBytes: number): RequestEnvelope {
   return {
     jobId: 123_456, slot: 42, route: 3, method: 'POST', path: '/_api/cursor', query: 'batchSize=100',
     headers: ['content-type', 'application/json', 'x-arango-async', 'store', 'authorization', 'Basic cm9vdDpzZWNyZXQ='],
-    body, deadline: 1_767_225_600_000, attempt: 0, spilled: false, discard: false,
+    body, deadline: 1_767_225_600_000, attempt: 0, spilled: false, discard: false, userName: 'root', superuser: true,
   };
 }
 
@@ -109,6 +109,8 @@ function fillJsonScratch(scratch: JsonEnvelope, envelope: RequestEnvelope, body:
   scratch.attempt = envelope.attempt;
   scratch.spilled = envelope.spilled;
   scratch.discard = envelope.discard;
+  scratch.userName = envelope.userName;
+  scratch.superuser = envelope.superuser;
   return scratch;
 }
 
@@ -116,7 +118,7 @@ function toEnvelope(parsed: JsonEnvelope, body: Uint8Array | null): RequestEnvel
   return {
     jobId: parsed.jobId, slot: parsed.slot, route: parsed.route, method: parsed.method, path: parsed.path,
     query: parsed.query, headers: parsed.headers, body, deadline: parsed.deadline, attempt: parsed.attempt,
-    spilled: parsed.spilled, discard: parsed.discard,
+    spilled: parsed.spilled, discard: parsed.discard, userName: parsed.userName, superuser: parsed.superuser,
   };
 }
 

@@ -8,7 +8,7 @@ import { Packr, Unpackr } from 'msgpackr';
  * message. A packer and an unpacker each keep their own structure list, so each direction has
  * its own pair. Field order is the wire format: append, never reorder.
  */
-const REQUEST_KEYS = ['jobId', 'slot', 'route', 'method', 'path', 'query', 'headers', 'body', 'deadline', 'attempt', 'spilled', 'discard'];
+const REQUEST_KEYS = ['jobId', 'slot', 'route', 'method', 'path', 'query', 'headers', 'body', 'deadline', 'attempt', 'spilled', 'discard', 'userName', 'superuser'];
 const RESPONSE_KEYS = ['kind', 'jobId', 'slot', 'status', 'headers', 'body', 'code', 'message', 'errorNum', 'progress'];
 const PROGRESS_KEYS = ['current', 'total', 'message', 'phase'];
 
@@ -28,6 +28,9 @@ export interface RequestEnvelope {
   spilled: boolean;
   /** Nobody will read the result (fire and forget): the worker reports only the status. */
   discard: boolean;
+  /** `JobUser.name` of whoever submitted the job, null when the embedder named nobody. */
+  userName: string | null;
+  superuser: boolean;
 }
 
 export const RESPONSE_RESULT = 1;

@@ -117,6 +117,7 @@ export class Dispatcher {
       jobId: slots.jobId[slot], slot, route: slots.route[slot], method: request.method, path: request.path,
       query: request.query, headers: request.headers, body: request.body, deadline: slots.deadline[slot],
       attempt: slots.attempt[slot], spilled: false, discard: slots.discard[slot] === 1,
+      userName: request.user?.name ?? null, superuser: request.user?.superuser === true,
     };
     const ring = lane.requestRing;
     let encoded = this.#packer.pack(envelope);

@@ -11,6 +11,12 @@ export interface EngineOptions {
   handlerModules?: readonly string[];
   /** Serve the built-in handlers (`/_api/version`, `/_admin/sleep`, ...). @defaultValue true */
   builtinHandlers?: boolean;
+  /**
+   * Also serve the demonstration routes `/_admin/spin`, `/_admin/steps`, `/_admin/fail` and
+   * `/_admin/crash` (see demo-handlers.ts): for tests and first steps, never for untrusted
+   * callers. @defaultValue false
+   */
+  demoHandlers?: boolean;
   /** Jobs that may wait to start; `submit` throws `QueueFullError` beyond. @defaultValue 4096 */
   maxQueuedJobs?: number;
   /** How long a cancelled job may take to stop before its worker is terminated, ms. @defaultValue 250 */
@@ -23,6 +29,12 @@ export interface EngineOptions {
   progressIntervalMs?: number;
   /** V8 limits of each worker; one exceeding them dies and is replaced. */
   resourceLimits?: ResourceLimits;
+  /**
+   * Id of the first job; each later one gets the next integer. An embedder that restarts
+   * chooses a start above every id it issued before (the server derives it from the clock),
+   * so that a stale id never names a new job. @defaultValue 1
+   */
+  firstJobId?: number;
   /** Told each time a worker died or was terminated and is being replaced (for logs and metrics). */
   onWorkerReplaced?: (event: WorkerReplacedEvent) => void;
 }
@@ -37,7 +49,7 @@ export interface WorkerReplacedEvent {
 }
 
 /** The numeric options with their defaults applied, as the engine runs with them. */
-export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'builtinHandlers' | 'onWorkerReplaced'>>;
+export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'builtinHandlers' | 'demoHandlers' | 'onWorkerReplaced'>>;
 
 /** Applies the defaults and checks each numeric option; throws `EngineOptionsError` at the first invalid one. */
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
@@ -49,11 +61,12 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     defaultTimeoutMs: nonNegative(options.defaultTimeoutMs ?? 0, 'defaultTimeoutMs'),
     ringBytes: powerOfTwo(options.ringBytes ?? 1 << 20, 'ringBytes'),
     progressIntervalMs: nonNegative(options.progressIntervalMs ?? 50, 'progressIntervalMs'),
+    firstJobId: positiveInteger(options.firstJobId ?? 1, 'firstJobId'),
   };
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new EngineOptionsError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new EngineOptionsError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 

@@ -26,6 +26,7 @@ export interface EngineStats {
 }
 
 const BUILTIN_HANDLERS = fileURLToPath(new URL('./builtin-handlers.js', import.meta.url));
+const DEMO_HANDLERS = fileURLToPath(new URL('./demo-handlers.js', import.meta.url));
 const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
 
 /**
@@ -41,19 +42,24 @@ export class Engine {
   readonly #dispatcher: Dispatcher;
   readonly #stopper: JobStopper;
   readonly #serveTasks = new Set<Promise<unknown>>();
-  #lastJobId = 0;
+  #lastJobId: number;
   #workerRestarts = 0;
   #wakeLoop: Promise<void> | undefined;
 
   /** Loads the handlers, starts the workers, and resolves when the engine accepts jobs. */
   static async start(options: EngineOptions = {}): Promise<Engine> {
-    const modules = [...(options.builtinHandlers === false ? [] : [BUILTIN_HANDLERS]), ...(options.handlerModules ?? [])];
+    const modules = [
+      ...(options.builtinHandlers === false ? [] : [BUILTIN_HANDLERS]),
+      ...(options.demoHandlers === true ? [DEMO_HANDLERS] : []),
+      ...(options.handlerModules ?? []),
+    ];
     const routes = await RouteTable.load(modules);
     return new Engine(options, modules, routes);
   }
 
   private constructor(options: EngineOptions, handlerModules: string[], routes: RouteTable) {
     this.#options = resolveEngineOptions(options);
+    this.#lastJobId = this.#options.firstJobId - 1;
     const { threads } = this.#options;
     this.routes = routes;
     this.#handlerModules = handlerModules;
@@ -87,7 +93,7 @@ export class Engine {
 
   /**
    * Queues a job for the route at `routeIndex` (from `routes.match`) and returns its id, a
-   * positive integer increasing by one per job. Throws `QueueFullError` when `maxQueuedJobs`
+   * positive integer increasing by one per job from `firstJobId`. Throws `QueueFullError` when `maxQueuedJobs`
    * jobs are waiting to start, `EngineClosedError` once `close()` was called. With
    * `discardResult` (fire and forget) the `done` event carries the status only, no headers or
    * body, which saves encoding and copying a result nobody reads.
@@ -128,9 +134,14 @@ export class Engine {
     return true;
   }
 
-  /** The id given to the newest job (0 before the first): ids at or below it were issued. */
+  /** The id given to the newest job (`firstJobId - 1` before the first): ids from `firstJobId` up to it were issued. */
   get lastJobId(): number {
     return this.#lastJobId;
+  }
+
+  /** The id of this engine's first job (`EngineOptions.firstJobId`). */
+  get firstJobId(): number {
+    return this.#options.firstJobId;
   }
 
   get stats(): EngineStats {

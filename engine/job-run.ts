@@ -1,6 +1,7 @@
 import { ABORT_NONE, ABORT_SHUTDOWN, ABORT_TIMED_OUT } from './layout.js';
 import { JobTerminatedError } from './errors.js';
-import type { JobContext, JobProgress } from './types.js';
+import type { RequestEnvelope } from './codec.js';
+import type { JobContext, JobProgress, JobUser } from './types.js';
 
 /**
  * One job running in a worker: the handler's `ctx`, and the worker's bookkeeping for it.
@@ -19,18 +20,31 @@ export class JobRun implements JobContext {
   /** Latest progress not yet sent to the main thread (coalesced). */
   pendingProgress: JobProgress | null = null;
   readonly #abortSlots: Int32Array;
+  readonly #userName: string | null;
+  readonly #superuser: boolean;
+  #user: JobUser | null | undefined;
   #controller: AbortController | null = null;
   #sleepers: Set<Sleeper> | null = null;
   #aborted = false;
   readonly #onProgress: (run: JobRun) => void;
 
-  constructor(jobId: number, slot: number, deadline: number, attempt: number, abortSlots: Int32Array, onProgress: (run: JobRun) => void) {
-    this.jobId = jobId;
-    this.slot = slot;
-    this.deadline = deadline === 0 ? Infinity : deadline;
-    this.attempt = attempt;
+  constructor(envelope: RequestEnvelope, abortSlots: Int32Array, onProgress: (run: JobRun) => void) {
+    this.jobId = envelope.jobId;
+    this.slot = envelope.slot;
+    this.deadline = envelope.deadline === 0 ? Infinity : envelope.deadline;
+    this.attempt = envelope.attempt;
+    this.#userName = envelope.userName;
+    this.#superuser = envelope.superuser;
     this.#abortSlots = abortSlots;
     this.#onProgress = onProgress;
+  }
+
+  /** Made on first read, frozen so that one handler cannot change what another part of it sees. */
+  get user(): JobUser | null {
+    if (this.#user === undefined) {
+      this.#user = this.#userName === null ? null : Object.freeze({ name: this.#userName, superuser: this.#superuser });
+    }
+    return this.#user;
   }
 
   get signal(): AbortSignal {

@@ -8,6 +8,15 @@ export interface SubmitRequest {
   /** Flat list of lower-case names and values: `[name, value, name, value, ...]`. */
   headers: string[];
   body: Uint8Array | null;
+  /** Who submits the job, as the embedder authenticated them; handlers see it as `ctx.user`. */
+  user?: JobUser | null;
+}
+
+/** The authenticated caller a job runs for, as its embedder names them. */
+export interface JobUser {
+  readonly name: string;
+  /** May see and manage every user's jobs. */
+  readonly superuser: boolean;
 }
 
 /** What a handler receives. */
@@ -65,6 +74,11 @@ export interface JobContext {
   readonly deadline: number;
   /** 0 on the first run; 1 when an idempotent job is re-run after its worker was terminated. */
   readonly attempt: number;
+  /**
+   * Who submitted the job, as the server authenticated them (null with authentication off):
+   * handlers read this instead of parsing credentials from the headers.
+   */
+  readonly user: JobUser | null;
   /** Throws the job's termination error if it was cancelled. Costs one atomic load. */
   checkpoint(): void;
   /** Resolves after `ms` milliseconds; rejects with the termination error as soon as the job is cancelled. */

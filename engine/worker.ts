@@ -165,7 +165,7 @@ class WorkerLane {
   }
 
   #start(envelope: RequestEnvelope): void {
-    const run = new JobRun(envelope.jobId, envelope.slot, envelope.deadline, envelope.attempt, this.#abortSlots, this.#onProgress);
+    const run = new JobRun(envelope, this.#abortSlots, this.#onProgress);
     this.#running.add(run);
     if (run.abortReason !== ABORT_NONE) {
       // Cancelled while queued: it never starts. Its spilled envelope, arrived or still on its

@@ -37,6 +37,13 @@ export interface JobView {
   result: StoredResult | null;
 }
 
+/** A job that was stored and is gone: fetched, deleted, or removed when its retention ran out. */
+export interface GoneJob {
+  jobId: number;
+  /** Epoch milliseconds at which its retention ran out; 0 when it was fetched or deleted. */
+  expiredAtMs: number;
+}
+
 /**
  * The store of `x-arango-async: store` jobs: ids, owner, state, timestamps and result.
  *
@@ -86,6 +93,14 @@ export interface JobTable {
   history(caller: Caller, limit: number, beforeJobId: number, filter?: JobStatusFilter): JobView[];
   /** Removes finished jobs whose retention ran out by `nowMs`, telling `onExpired` each id and when it expired. */
   expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): number;
+  /**
+   * A removed job the caller could see (its owner, or a superuser), while the table remembers
+   * it (at least the 100,000 most recent removals); undefined for anyone else, as for an id
+   * never issued, so that nobody learns which ids are other users' jobs.
+   */
+  gone(jobId: number, caller: Caller): GoneJob | undefined;
+  /** Jobs stored for `owner`, in any state (the per-user bound on unfetched results). */
+  countOwnedBy(owner: string): number;
   /** Jobs stored, in any state, for all owners. */
   readonly size: number;
 }

@@ -57,7 +57,7 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   setInterval(() => {
     const now = Date.now();
-    table.expire(now, (jobId, expiredAtMs) => tracker.onExpired(jobId, expiredAtMs));
+    table.expire(now, (jobId) => tracker.onExpired(jobId));
     submit.expire(now);
   }, EXPIRY_SWEEP_MS).unref();
   let stopping = false;

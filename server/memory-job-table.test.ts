@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Caller } from './caller.js';
-import type { JobOutcome, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
+import type { GoneJob, JobOutcome, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
 import { MemoryJobTable } from './memory-job-table.js';
 
 const ALICE: Caller = { username: 'alice', superuser: false };
@@ -279,6 +279,8 @@ class ReferenceJobTable implements JobTable {
   readonly jobs = new Map<number, JobView>();
   get size(): number { return this.jobs.size; }
   readonly retention = new Map<number, number>();
+  /** Every removed job: the model sequences stay far below the real table's memory of 100,000. */
+  readonly removed = new Map<number, { owner: string; expiredAtMs: number }>();
   add(jobId: number, owner: string, nowMs: number, retentionMs = 0): void {
     this.jobs.set(jobId, { jobId, owner, state: 'pending', createdAtMs: nowMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null });
     this.retention.set(jobId, retentionMs);
@@ -316,7 +318,7 @@ class ReferenceJobTable implements JobTable {
     const due = [...this.jobs.values()].filter((job) => job.expiresAtMs !== 0 && job.expiresAtMs <= nowMs)
       .sort((left, right) => left.expiresAtMs - right.expiresAtMs || left.finishedAtMs - right.finishedAtMs);
     for (const job of due) {
-      this.jobs.delete(job.jobId);
+      this.#delete(job, job.expiresAtMs);
       onExpired(job.jobId, job.expiresAtMs);
     }
     return due.length;
@@ -327,11 +329,20 @@ class ReferenceJobTable implements JobTable {
   }
   take(jobId: number, caller: Caller): JobView | undefined {
     const job = this.get(jobId, caller);
-    if (job !== undefined && job.state !== 'pending') this.jobs.delete(jobId);
+    if (job !== undefined && job.state !== 'pending') this.#delete(job, 0);
     return job;
   }
   remove(jobId: number, caller: Caller): boolean {
-    return this.get(jobId, caller) !== undefined && this.jobs.delete(jobId);
+    const job = this.get(jobId, caller);
+    return job !== undefined && this.#delete(job, 0);
+  }
+  gone(jobId: number, caller: Caller): GoneJob | undefined {
+    const removed = this.removed.get(jobId);
+    if (removed === undefined || this.jobs.has(jobId) || !(caller.superuser || removed.owner === caller.username)) return undefined;
+    return { jobId, expiredAtMs: removed.expiredAtMs };
+  }
+  countOwnedBy(owner: string): number {
+    return [...this.jobs.values()].filter((job) => job.owner === owner).length;
   }
   list(state: 'done' | 'pending', count: number, caller: Caller): number[] {
     return [...this.jobs.values()]
@@ -348,8 +359,13 @@ class ReferenceJobTable implements JobTable {
   }
   #removeWhere(predicate: (job: JobView) => boolean): number {
     let removed = 0;
-    for (const job of [...this.jobs.values()]) if (predicate(job) && this.jobs.delete(job.jobId)) removed++;
+    for (const job of [...this.jobs.values()]) if (predicate(job) && this.#delete(job, 0)) removed++;
     return removed;
+  }
+  #delete(job: JobView, expiredAtMs: number): boolean {
+    this.removed.delete(job.jobId); // re-inserted: Map order is removal order
+    this.removed.set(job.jobId, { owner: job.owner, expiredAtMs });
+    return this.jobs.delete(job.jobId);
   }
 }
 
@@ -373,7 +389,9 @@ type Command =
   | { kind: 'get' | 'take' | 'remove'; pick: number; caller: Caller }
   | { kind: 'list'; state: 'done' | 'pending'; count: number; caller: Caller }
   | { kind: 'removeAll'; caller: Caller }
-  | { kind: 'removeExpired'; age: number; caller: Caller };
+  | { kind: 'removeExpired'; age: number; caller: Caller }
+  | { kind: 'gone'; pick: number; caller: Caller }
+  | { kind: 'countOwnedBy'; owner: string };
 
 const callerArbitrary = fc.constantFrom<Caller>(ALICE, BOB, ROOT, { username: 'carol', superuser: false });
 const pickArbitrary = fc.nat();
@@ -404,6 +422,8 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('list' as const), state: fc.constantFrom('done' as const, 'pending' as const), count: fc.integer({ min: 0, max: 6 }), caller: callerArbitrary }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('removeAll' as const), caller: callerArbitrary }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('removeExpired' as const), age: fc.integer({ min: 0, max: 8 }), caller: callerArbitrary }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('gone' as const), pick: pickArbitrary, caller: callerArbitrary }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('countOwnedBy' as const), owner: fc.constantFrom('alice', 'bob', 'root', 'carol') }), weight: 1 },
 );
 
 function run(table: JobTable, command: Command, jobId: number, nowMs: number): unknown {
@@ -424,6 +444,8 @@ function run(table: JobTable, command: Command, jobId: number, nowMs: number): u
     case 'list': return table.list(command.state, command.count, command.caller);
     case 'removeAll': return table.removeAll(command.caller);
     case 'removeExpired': return table.removeExpired(nowMs - command.age, command.caller);
+    case 'gone': return table.gone(jobId, command.caller);
+    case 'countOwnedBy': return table.countOwnedBy(command.owner);
   }
 }
 
@@ -444,4 +466,22 @@ test('MemoryJobTable behaves like a plain Map over random command sequences', ()
     }),
     { numRuns: 500 },
   );
+});
+
+test('a removed job is gone for its owner and superusers only, and counts per owner follow removals', () => {
+  const table = new MemoryJobTable();
+  table.add(1, 'alice', 0, 10);
+  table.add(2, 'alice', 0);
+  table.add(3, 'bob', 0);
+  assert.deepEqual([table.countOwnedBy('alice'), table.countOwnedBy('bob'), table.countOwnedBy('carol')], [2, 1, 0]);
+  table.finish(1, { status: 200, headers: [], body: null }, 5);
+  table.expire(20, () => undefined);
+  table.remove(2, ALICE);
+  assert.deepEqual(table.gone(1, ALICE), { jobId: 1, expiredAtMs: 15 });
+  assert.deepEqual(table.gone(2, ROOT), { jobId: 2, expiredAtMs: 0 });
+  assert.equal(table.gone(1, BOB), undefined, "someone else's gone job looks like one never issued");
+  assert.equal(table.gone(3, ROOT), undefined, 'still stored');
+  assert.equal(table.countOwnedBy('alice'), 0);
+  table.removeAll(ROOT);
+  assert.deepEqual([table.gone(3, BOB), table.countOwnedBy('bob')], [{ jobId: 3, expiredAtMs: 0 }, 0]);
 });

@@ -1,6 +1,7 @@
 import type { Caller } from './caller.js';
-import type { JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
+import type { GoneJob, JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
 import { BodyArena } from './body-arena.js';
+import { GoneJobs } from './gone-jobs.js';
 import { HeaderListInterner } from './header-list-interner.js';
 import { JobIdIndex } from './job-id-index.js';
 import { grown, INITIAL_SLOTS, NIL as SHARED_NIL } from './slot-arrays.js';
@@ -82,6 +83,9 @@ export class MemoryJobTable implements JobTable {
   /** Owner names by index; an owner keeps its index for the table's life (users are few). */
   readonly #ownerNames: string[] = [];
   readonly #ownerIndexes = new Map<string, number>();
+  /** Jobs stored per owner index. */
+  readonly #ownerJobCounts: number[] = [];
+  readonly #gone = new GoneJobs();
   #lastFinishedAtMs = 0;
 
   get size(): number {
@@ -98,6 +102,7 @@ export class MemoryJobTable implements JobTable {
     this.#finishedAtMs[slot] = 0;
     this.#startedAtMs[slot] = 0;
     this.#retentionMs[slot] = retentionMs;
+    this.#ownerJobCounts[ownerIndex]++;
     this.#slotByJobId.set(jobId, slot);
     this.#byId.append(0, slot);
     this.#byOwnerId.append(ownerIndex, slot);
@@ -238,11 +243,23 @@ export class MemoryJobTable implements JobTable {
       const expiresAtMs = this.#finishedAtMs[slot] + this.#retentionMs[slot];
       if (expiresAtMs > nowMs) break;
       const jobId = this.#jobIds[slot];
-      this.#free(slot);
+      this.#free(slot, expiresAtMs);
       onExpired(jobId, expiresAtMs);
       removed++;
     }
     return removed;
+  }
+
+  gone(jobId: number, caller: Caller): GoneJob | undefined {
+    const ownerIndex = this.#gone.ownerOf(jobId);
+    if (ownerIndex < 0 || this.#slotByJobId.get(jobId) !== NIL) return undefined;
+    if (!caller.superuser && this.#ownerNames[ownerIndex] !== caller.username) return undefined;
+    return { jobId, expiredAtMs: this.#gone.expiredAtOf(jobId) };
+  }
+
+  countOwnedBy(owner: string): number {
+    const ownerIndex = this.#ownerIndexes.get(owner);
+    return ownerIndex === undefined ? 0 : this.#ownerJobCounts[ownerIndex];
   }
 
   #matches(slot: number, filter: JobStatusFilter): boolean {
@@ -294,10 +311,13 @@ export class MemoryJobTable implements JobTable {
     if (this.#retentionMs[slot] > 0) this.#byExpiry.append(0, slot);
   }
 
-  #free(slot: number): void {
+  /** `expiredAtMs`: when its retention ran out, for a job removed by `expire`; else 0. */
+  #free(slot: number, expiredAtMs = 0): void {
     const ownerIndex = this.#owners[slot];
     const state = this.#states[slot];
     const stateList = state === PENDING ? PENDING_LIST : FINISHED_LIST;
+    this.#gone.record(this.#jobIds[slot], ownerIndex, expiredAtMs);
+    this.#ownerJobCounts[ownerIndex]--;
     this.#slotByJobId.delete(this.#jobIds[slot]);
     this.#byId.unlink(0, slot);
     this.#byOwnerId.unlink(ownerIndex, slot);
@@ -312,8 +332,21 @@ export class MemoryJobTable implements JobTable {
     this.#freeSlots[this.#freeSlotCount++] = slot;
   }
 
-  /** Forgets every job at once (a superuser's removeAll): O(owners), not O(jobs). */
+  /**
+   * Forgets every job at once (a superuser's removeAll): O(owners) plus the newest jobs it
+   * remembers as gone (GoneJobs' capacity), not O(jobs).
+   */
   #clear(): void {
+    let remembered = 0;
+    let slot = this.#byId.last(0);
+    while (slot !== NIL && remembered < this.#gone.capacity) {
+      slot = this.#byId.before(slot);
+      remembered++;
+    }
+    for (slot = slot === NIL ? this.#byId.first(0) : this.#byId.after(slot); slot !== NIL; slot = this.#byId.after(slot)) {
+      this.#gone.record(this.#jobIds[slot], this.#owners[slot], 0);
+    }
+    this.#ownerJobCounts.fill(0);
     this.#slotByJobId.clear();
     this.#usedSlots = 0;
     this.#freeSlotCount = 0;
@@ -361,6 +394,7 @@ export class MemoryJobTable implements JobTable {
       ownerIndex = this.#ownerNames.length;
       this.#ownerNames.push(owner);
       this.#ownerIndexes.set(owner, ownerIndex);
+      this.#ownerJobCounts.push(0);
       this.#byOwnerId.ensureLists(ownerIndex + 1);
       this.#byOwnerState.ensureLists(2 * ownerIndex + 2);
     }

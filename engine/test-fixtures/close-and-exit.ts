@@ -6,7 +6,7 @@
 import { Engine } from '../index.js';
 import { FIXTURE_HANDLERS } from './engine-harness.js';
 
-const engine = await Engine.start({ threads: 2, handlerModules: [FIXTURE_HANDLERS] });
+const engine = await Engine.start({ threads: 2, handlerModules: [FIXTURE_HANDLERS], demoHandlers: true });
 const finals = new Map<number, string>();
 engine.subscribe((kind, jobId) => {
   if (kind === 'done' || kind === 'failed' || kind === 'cancelled' || kind === 'timedOut') finals.set(jobId, kind);

@@ -42,7 +42,7 @@ export class EngineHarness {
 
   /** Starts an engine serving the built-in and fixture handlers (unless `options` says otherwise). */
   static async start(options: EngineOptions = {}): Promise<EngineHarness> {
-    return new EngineHarness(await Engine.start({ handlerModules: [FIXTURE_HANDLERS], ...options }));
+    return new EngineHarness(await Engine.start({ handlerModules: [FIXTURE_HANDLERS], demoHandlers: true, ...options }));
   }
 
   private constructor(engine: Engine) {

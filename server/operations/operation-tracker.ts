@@ -20,8 +20,8 @@ export interface OperationNotifier {
   forget(jobId: number): void;
 }
 
-/** Recently expired ids kept for their `expiredAt`; older gone ids answer 410 without it. */
-const EXPIRED_MEMORY = 100_000;
+/** Cancel times kept for ids that were cancelled (bounded: the oldest are forgotten first). */
+const CANCELLED_MEMORY = 100_000;
 
 class LiveOperation {
   readonly createdAtMs: number;
@@ -46,7 +46,6 @@ class LiveOperation {
 export class OperationTracker {
   readonly #table: JobTable;
   readonly #live = new Map<number, LiveOperation>();
-  readonly #expiredAt = new Map<number, number>();
   readonly #cancelledAt = new Map<number, number>();
   #notifier: OperationNotifier | null = null;
 
@@ -90,16 +89,10 @@ export class OperationTracker {
     if (notify) this.#notifier!.notify(jobId, event);
   }
 
-  /** The job table dropped `jobId` because its retention ran out at `expiredAtMs`. */
-  onExpired(jobId: number, expiredAtMs: number): void {
+  /** The job table dropped `jobId` because its retention ran out (the table keeps when). */
+  onExpired(jobId: number): void {
     this.#notifier?.forget(jobId);
     this.#cancelledAt.delete(jobId);
-    this.#expiredAt.set(jobId, expiredAtMs);
-    if (this.#expiredAt.size > EXPIRED_MEMORY) this.#expiredAt.delete(this.#expiredAt.keys().next().value!);
-  }
-
-  expiredAt(jobId: number): number | undefined {
-    return this.#expiredAt.get(jobId);
   }
 
   /**
@@ -110,7 +103,7 @@ export class OperationTracker {
     const first = this.#cancelledAt.get(jobId);
     if (first !== undefined) return first;
     this.#cancelledAt.set(jobId, nowMs);
-    if (this.#cancelledAt.size > EXPIRED_MEMORY) this.#cancelledAt.delete(this.#cancelledAt.keys().next().value!);
+    if (this.#cancelledAt.size > CANCELLED_MEMORY) this.#cancelledAt.delete(this.#cancelledAt.keys().next().value!);
     return nowMs;
   }
 

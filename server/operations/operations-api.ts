@@ -1,5 +1,5 @@
 import type { Engine } from '../../engine/index.js';
-import { ANY_OWNER, type Caller } from '../caller.js';
+import type { Caller } from '../caller.js';
 import { JSON_TYPE, type Exchange } from '../exchange.js';
 import type { JobTable, JobView } from '../job-table.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
@@ -46,7 +46,7 @@ export class OperationsApi {
       return sendProblem(exchange, problem(404, 'not-found', 'Not Found', `no such resource: /_api/operations${rest}`));
     }
     const job = this.#options.table.get(jobId, caller);
-    if (job === undefined) return this.#missing(exchange, jobId);
+    if (job === undefined) return this.#missing(exchange, jobId, caller);
     switch (action) {
       case '':
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
@@ -141,15 +141,19 @@ export class OperationsApi {
   }
 
   /**
-   * Not visible to the caller: someone else's (404: for them it does not exist), expired or
-   * removed (410 Gone, with `expiredAt` while the id is remembered), or never issued (404).
+   * Not visible to the caller. 410 Gone (with `expiredAt` when it expired) for a removed job
+   * the caller owned, while the table remembers it; for a superuser, also for any id this
+   * server issued that is no longer stored. 404 for everything else, alike: someone else's
+   * job, alive or gone, and ids never issued, so that ids reveal nothing about other users.
    */
-  #missing(exchange: Exchange, jobId: number): void {
-    const exists = this.#options.table.get(jobId, ANY_OWNER) !== undefined;
-    if (exists || jobId > this.#options.engine.lastJobId) {
+  #missing(exchange: Exchange, jobId: number, caller: Caller): void {
+    const gone = this.#options.table.gone(jobId, caller);
+    const { engine } = this.#options;
+    const issuedHere = jobId >= engine.firstJobId && jobId <= engine.lastJobId;
+    if (gone === undefined && !(caller.superuser && issuedHere)) {
       return sendProblem(exchange, problem(404, 'not-found', 'Operation Not Found', `no operation ${jobId}`, { instance: `/_api/operations/${jobId}` }));
     }
-    const expiredAtMs = this.#options.tracker.expiredAt(jobId);
+    const expiredAtMs = gone === undefined || gone.expiredAtMs === 0 ? undefined : gone.expiredAtMs;
     const retentionSeconds = Math.round(this.#options.retentionMs / 1000);
     sendProblem(exchange, problem(410, 'operation-expired', 'Operation Expired', expiredAtMs === undefined
       ? `operation ${jobId} no longer exists: its result was fetched, deleted, or expired (results are kept ${retentionSeconds} s)`
