@@ -118,11 +118,11 @@ async function measureSse(cli: CliOptions, url: string, serverPid: number | unde
   return runSseLoad({ ...options, durationSeconds: cli.durationSeconds, serverPid, idleRssKb });
 }
 
-/** Server options a scenario needs: for `sse`, room for every watched job to run at once. */
+/** Server options a scenario needs: for `sse`, /_admin/steps and room for every watched job to run at once. */
 function serverArgsFor(cli: CliOptions, target: LoadTargetName, scenario: CliScenarioName): string[] {
   if (scenario !== SSE_SCENARIO_NAME) return [];
   if (target !== 'server') throw new TypeError(`--scenario sse needs /_api/operations, which only --target server has (not ${target})`);
-  return ['--server.worker-concurrency', String(Math.ceil(cli.connections / cli.threads))];
+  return ['--server.worker-concurrency', String(Math.ceil(cli.connections / cli.threads)), '--server.demo-handlers', 'true'];
 }
 
 async function measureTargets(cli: CliOptions): Promise<Run[]> {

@@ -11,6 +11,8 @@ export const ERROR_NUM = {
   notFound: 404,
   methodNotAllowed: 405,
   requestEntityTooLarge: 413,
+  /** ArangoDB's TRI_ERROR_RESOURCE_LIMIT ("resource limit exceeded"), sent with HTTP 429. */
+  resourceLimit: 32,
   internal: 4,
   queueFull: 21003,
 } as const;

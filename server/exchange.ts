@@ -73,6 +73,23 @@ export class Exchange {
     return this.res;
   }
 
+  /**
+   * Refuses a request that must not be trusted (a repeated Authorization or Content-Length,
+   * the tell of request smuggling) and closes the connection after the answer.
+   *
+   * The answer waits for the next turn of the event loop on purpose: uWS (v20.30,
+   * HttpContext.h) parses every request already in the connection's buffer in one go, and
+   * a request smuggled behind this one would be parsed, and answered, before a closing
+   * `end()` took effect. While this response is pending, uWS refuses to parse another
+   * request and closes the connection instead ("not ready for another request"), so a
+   * smuggled request never reaches a handler; without one, the 400 goes out next turn.
+   */
+  refuseAndClose(status: number, errorNum: number, message: string): void {
+    if (this.aborted) return;
+    this.status = status;
+    setImmediate(sendRefusal, this, errorBody(status, errorNum, message));
+  }
+
   /** Refuses the request and closes the connection (its unread body would otherwise be parsed as the next request). */
   sendErrorAndClose(status: number, errorNum: number, message: string): void {
     if (this.aborted) return;
@@ -82,4 +99,12 @@ export class Exchange {
       this.res.writeStatus(STATUS_LINES[status]).writeHeader('content-type', JSON_TYPE).end(errorBody(status, errorNum, message), true);
     });
   }
+}
+
+function sendRefusal(exchange: Exchange, body: string): void {
+  if (exchange.aborted) return; // uWS closed it: a smuggled request followed
+  exchange.aborted = true;
+  exchange.res.cork(() => {
+    exchange.res.writeStatus(STATUS_LINES[exchange.status]).writeHeader('content-type', JSON_TYPE).end(body, true);
+  });
 }

@@ -1,9 +1,9 @@
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult } from '../engine/index.js';
+import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult, JobUser } from '../engine/index.js';
 import { ERROR_NUM, errorBody, errorFromEngine } from './arango-errors.js';
 import type { Authenticator } from './auth.js';
-import type { Caller } from './caller.js';
+import { ANY_OWNER, type Caller } from './caller.js';
 import { Exchange, JSON_TYPE } from './exchange.js';
 import { JobApi } from './job-api.js';
 import type { JobTable, StoredResult } from './job-table.js';
@@ -13,6 +13,7 @@ import type { OperationsApi } from './operations/operations-api.js';
 import { mountOperationsSocket } from './operations/operations-socket.js';
 import type { OperationSubmit, SubmitIntent } from './operations/operation-submit.js';
 import type { OperationTracker } from './operations/operation-tracker.js';
+import type { UserLimits } from './user-limits.js';
 
 export interface HttpFrontOptions {
   engine: Engine;
@@ -22,6 +23,7 @@ export interface HttpFrontOptions {
   metrics: ServerMetrics;
   maxBodySize: number;
   operations: { api: OperationsApi; submit: OperationSubmit; tracker: OperationTracker };
+  limits: UserLimits;
 }
 
 const NO_HEADERS: string[] = [];
@@ -29,6 +31,39 @@ const JSON_HEADERS = ['content-type', JSON_TYPE];
 const AUTH_BODY_LIMIT = 64 * 1024;
 const UNAUTHORIZED_HEADERS = ['content-type', JSON_TYPE, 'www-authenticate', 'Bearer token_type="JWT", realm="ArangoDB"'];
 const UNAUTHORIZED_BODY = errorBody(401, ERROR_NUM.unauthorized, 'not authorized to execute this request');
+/** ArangoDB's answer to a caller over one of its limits: errorNum 32, "resource limit exceeded". */
+const TOO_MANY_REQUESTS = 429;
+
+/*
+ * The headers of the request being handled, gathered by one module-level callback (no closure
+ * per request), with counts of those that must appear at most once. uWS hands the first of
+ * repeated headers to getHeader() while handlers see the last one, and it frames the body by the
+ * first Content-Length: a repeat is how a request smuggles a second one or a second identity.
+ */
+let scannedHeaders: string[] = [];
+let authorizationCount = 0;
+let contentLengthCount = 0;
+let hostCount = 0;
+
+function scanHeader(name: string, value: string): void {
+  scannedHeaders.push(name, value);
+  if (name === 'authorization') authorizationCount++;
+  else if (name === 'content-length') contentLengthCount++;
+  else if (name === 'host') hostCount++;
+}
+
+/** The request's flat headers, or the name of a header it repeats that must be single. */
+function scanHeaders(req: HttpRequest): string[] | string {
+  scannedHeaders = [];
+  authorizationCount = 0;
+  contentLengthCount = 0;
+  hostCount = 0;
+  req.forEach(scanHeader);
+  if (authorizationCount > 1) return 'authorization';
+  if (contentLengthCount > 1) return 'content-length';
+  if (hostCount > 1) return 'host';
+  return scannedHeaders;
+}
 
 /**
  * The uWebSockets.js front: parses, routes and authenticates each request on the main thread,
@@ -46,6 +81,11 @@ export class HttpFront {
   readonly #maxBodySize: number;
   readonly #jobApi: JobApi;
   readonly #operations: HttpFrontOptions['operations'];
+  readonly #limits: UserLimits;
+  /** What handlers see as `ctx.user`, one frozen object per caller. */
+  readonly #jobUsers = new Map<string, JobUser>();
+  /** Stored jobs that finished after SIGTERM: the drain waits (a while) for them to be fetched. */
+  readonly #drainResults = new Set<number>();
   /** Blocking requests waiting for their job, by job id. */
   readonly #blocking = new Map<number, BlockingExchange>();
   /** Stored HEAD jobs: their handler (the GET route's) may answer a body, which HEAD must not keep. */
@@ -62,6 +102,7 @@ export class HttpFront {
     this.#maxBodySize = options.maxBodySize;
     this.#jobApi = new JobApi(this.#table, (jobId) => this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id)));
     this.#operations = options.operations;
+    this.#limits = options.limits;
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#table, options.operations.tracker, (authorization) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : ''));
@@ -83,6 +124,23 @@ export class HttpFront {
     });
   }
 
+  /**
+   * SIGTERM: the server goes on listening so that clients can collect results (the job API and
+   * the operations routes answer as before) while new jobs are refused by the closing engine
+   * (503, errorNum 30). Jobs cancelled from here on answer 503 too.
+   */
+  startDraining(): void {
+    this.#closing = true;
+  }
+
+  /** Stored results that finished during the drain and have not been fetched or deleted yet. */
+  get uncollectedDrainResults(): number {
+    for (const jobId of this.#drainResults) {
+      if (this.#table.get(jobId, ANY_OWNER) === undefined) this.#drainResults.delete(jobId);
+    }
+    return this.#drainResults.size;
+  }
+
   /** Stops accepting connections; requests in flight still get their answers. */
   stopListening(): void {
     this.#closing = true;
@@ -102,6 +160,11 @@ export class HttpFront {
       path = slash < 0 ? '/' : path.slice(slash);
     }
     const exchange = new Exchange(res, method === 'HEAD');
+    const headers = scanHeaders(req);
+    if (typeof headers === 'string') {
+      exchange.refuseAndClose(400, ERROR_NUM.badParameter, `the request repeats its ${headers} header: refused, and the connection closed`);
+      return this.#metrics.countRequest(MODE_INLINE, 400);
+    }
     if (path.startsWith('/_api/job') && (path.length === 9 || path.charCodeAt(9) === 0x2f)) {
       const caller = this.#authenticate(req, exchange);
       if (caller !== null) {
@@ -134,8 +197,6 @@ export class HttpFront {
     if (caller === null) return;
     const asyncHeader = req.getHeader('x-arango-async');
     let mode = asyncHeader === '' ? MODE_BLOCKING : asyncMode(asyncHeader);
-    const headers: string[] = [];
-    req.forEach((name, value) => { headers.push(name, value); });
     // Operations: Prefer: respond-async stores the job too; x-arango-async: true stays fire and forget.
     let intent: SubmitIntent | null = null;
     if (mode !== MODE_FIRE) {
@@ -167,14 +228,25 @@ export class HttpFront {
     headers: string[], body: Uint8Array | null, intent: SubmitIntent | null, arangoStore: boolean,
   ): void {
     if (exchange.aborted) return; // hung up during the upload: nothing queued
+    const limits = this.#limits;
+    if (limits.enabled) {
+      const refusal = limits.admit(caller.username, mode === MODE_STORE, (username) => this.#table.countOwnedBy(username), Date.now());
+      if (refusal !== null) {
+        exchange.send(TOO_MANY_REQUESTS, ['content-type', JSON_TYPE, 'retry-after', String(refusal.retryAfterSeconds)],
+          errorBody(TOO_MANY_REQUESTS, ERROR_NUM.resourceLimit, refusal.message));
+        return this.#metrics.countRequest(mode, TOO_MANY_REQUESTS);
+      }
+    }
     let jobId: number;
     try {
-      jobId = this.#engine.submit(routeIndex, { method, path, query, headers, body }, mode === MODE_FIRE);
+      const user = this.#authentication ? this.#jobUserOf(caller) : null;
+      jobId = this.#engine.submit(routeIndex, { method, path, query, headers, body, user }, mode === MODE_FIRE);
     } catch (error) {
       const mapped = errorFromEngine(error);
       if (mapped === undefined) throw error;
       return this.#inlineError(exchange, mapped.status, mapped.errorNum, mapped.message, mode);
     }
+    if (limits.enabled) limits.submitted(jobId, caller.username);
     if (mode === MODE_BLOCKING) {
       const blocking = exchange as BlockingExchange;
       blocking.jobId = jobId;
@@ -191,6 +263,15 @@ export class HttpFront {
     this.#metrics.countRequest(mode, 202);
   }
 
+  #jobUserOf(caller: Caller): JobUser {
+    let user = this.#jobUsers.get(caller.username);
+    if (user === undefined || user.superuser !== caller.superuser) {
+      user = Object.freeze({ name: caller.username, superuser: caller.superuser });
+      this.#jobUsers.set(caller.username, user);
+    }
+    return user;
+  }
+
   /** ArangoDB lets such a job run on; we cancel it and save the work. */
   readonly #onBlockingClientGone = (exchange: Exchange): void => {
     const jobId = (exchange as BlockingExchange).jobId;
@@ -199,6 +280,7 @@ export class HttpFront {
 
   readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void => {
     this.#metrics.countJobEvent(kind, jobId);
+    if (kind !== 'progress' && kind !== 'queued' && kind !== 'retrying') this.#limits.leftQueue(jobId);
     if (kind === 'running') {
       const now = Date.now();
       this.#table.markStarted(jobId, now);
@@ -221,7 +303,7 @@ export class HttpFront {
     } else {
       let result = finalResult(kind, data, this.#closing);
       if (this.#headJobs.size > 0 && this.#headJobs.delete(jobId)) result = { ...result, body: null };
-      this.#table.finish(jobId, result, now, kind === 'done' ? 'completed' : kind);
+      if (this.#table.finish(jobId, result, now, kind === 'done' ? 'completed' : kind) && this.#closing) this.#drainResults.add(jobId);
     }
     this.#operations.tracker.onFinished(jobId);
   };

@@ -1,6 +1,7 @@
 import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth.js';
 import { HttpFront } from './http-front.js';
+import { firstJobIdAt } from './job-ids.js';
 import { createLogger } from './logger.js';
 import { MemoryJobTable } from './memory-job-table.js';
 import { ServerMetrics } from './metrics.js';
@@ -9,10 +10,14 @@ import { OperationsApi } from './operations/operations-api.js';
 import { OperationSubmit } from './operations/operation-submit.js';
 import { OperationTracker } from './operations/operation-tracker.js';
 import { OperationWebhooks } from './operations/operation-webhooks.js';
+import { defaultQueuedPerUser, UserLimits } from './user-limits.js';
 import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
 /** How often finished operations past their retention are removed. */
 const EXPIRY_SWEEP_MS = 1000;
+
+/** How often a draining server looks whether the results that finished meanwhile were collected. */
+const DRAIN_POLL_MS = 100;
 
 /** Exit code for a bad command line, as documented in --help. */
 const EXIT_BAD_OPTIONS = 2;
@@ -36,6 +41,8 @@ async function main(argv: readonly string[]): Promise<void> {
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
     handlerModules: options.handlerModules,
+    demoHandlers: options.demoHandlers,
+    firstJobId: firstJobIdAt(Date.now()),
     maxQueuedJobs: options.maximalQueueSize,
     cancelGraceMs: options.cancelGraceMs,
     defaultTimeoutMs: options.jobTimeoutMs,
@@ -54,6 +61,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const front = new HttpFront({
     engine, table, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
     operations: { api, submit, tracker },
+    limits: new UserLimits({
+      maxQueuedPerUser: options.maxQueuedPerUser ?? defaultQueuedPerUser(options.maximalQueueSize, options.authentication),
+      maxStoredPerUser: options.maxStoredPerUser,
+      ratePerSecond: options.rateLimit,
+    }),
   });
   setInterval(() => {
     const now = Date.now();
@@ -64,18 +76,26 @@ async function main(argv: readonly string[]): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    const deadlineMs = Date.now() + options.shutdownTimeoutMs;
     logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...engine.stats }, 'stopping');
-    front.stopListening();
-    engine.close(options.shutdownTimeoutMs).then(() => webhooks?.close()).then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: Error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    front.startDraining();
+    engine.close(options.shutdownTimeoutMs)
+      .then(() => collectDrainResults(front, deadlineMs))
+      .then(() => {
+        front.stopListening();
+        return webhooks?.close();
+      })
+      .then(
+        () => {
+          // Unfetched results die with the process (memory store): say how many.
+          logger.info({ droppedResults: table.size }, 'stopped');
+          process.exit(0);
+        },
+        (error: Error) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   // Installed before the "listening" line: a supervisor may send SIGTERM as soon as it sees it.
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -86,6 +106,16 @@ async function main(argv: readonly string[]): Promise<void> {
     endpoint: `tcp://${options.host}:${port}`, port, threads: options.threads, routes: engine.routes.routes.length,
     authentication: options.authentication, maximalQueueSize: options.maximalQueueSize,
   }, 'listening');
+}
+
+/**
+ * The drain's last part: results that finished after SIGTERM may still be fetched until the
+ * shutdown deadline; the server stops as soon as all of them were (usually at once).
+ */
+async function collectDrainResults(front: HttpFront, deadlineMs: number): Promise<void> {
+  while (front.uncollectedDrainResults > 0 && Date.now() < deadlineMs) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadlineMs - Date.now())));
+  }
 }
 
 /** Webhooks exist once an operator allows targets; signing them then needs a secret. */

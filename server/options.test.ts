@@ -39,6 +39,10 @@ test('no arguments give the documented defaults', () => {
     webhookAllow: [],
     webhookSecret: undefined,
     webhookMaxAttempts: 8,
+    demoHandlers: false,
+    maxQueuedPerUser: undefined,
+    maxStoredPerUser: 0,
+    rateLimit: 0,
   });
 });
 
@@ -49,7 +53,8 @@ test('--name value and --name=value set every option alike', () => {
     '--server.users', 'users.json', '--server.handlers', 'h.js', '--job.cancel-grace', '0', '--job.timeout', '1.5',
     '--server.max-body-size', '1024', '--log.level', 'debug', '--server.shutdown-timeout', '500',
     '--job.retention', '60', '--webhook.allow', '127.0.0.1,hooks.example.com', '--webhook.secret', 'w',
-    '--webhook.max-attempts', '3',
+    '--webhook.max-attempts', '3', '--server.demo-handlers', 'true', '--server.max-queued-per-user', '10',
+    '--server.max-stored-per-user', '20', '--server.rate-limit', '5',
   ];
   const joined: string[] = [];
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
@@ -58,6 +63,7 @@ test('--name value and --name=value set every option alike', () => {
     jwtSecret: 's3cret', usersFile: resolve('users.json'), handlerModules: [resolve('h.js')], cancelGraceMs: 0,
     jobTimeoutMs: 1500, maxBodySize: 1024, logLevel: 'debug', shutdownTimeoutMs: 500, retentionMs: 60_000,
     webhookAllow: ['127.0.0.1', 'hooks.example.com'], webhookSecret: 'w', webhookMaxAttempts: 3,
+    demoHandlers: true, maxQueuedPerUser: 10, maxStoredPerUser: 20, rateLimit: 5,
   };
   assert.deepEqual(parse(spaced), expected);
   assert.deepEqual(parse(joined), expected);
@@ -143,7 +149,8 @@ test('help lists every option with its default, aligned', () => {
     '--server.endpoint', '--server.threads', '--server.worker-concurrency', '--server.maximal-queue-size',
     '--server.authentication', '--server.jwt-secret', '--server.users', '--server.handlers', '--job.cancel-grace',
     '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--job.retention',
-    '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--help',
+    '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--server.demo-handlers',
+    '--server.max-queued-per-user', '--server.max-stored-per-user', '--server.rate-limit', '--help',
   ];
   const optionLines = help.split('\n').filter((line) => line.startsWith('  --'));
   assert.equal(optionLines.length, names.length);

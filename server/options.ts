@@ -36,6 +36,14 @@ export interface ServerOptions {
   webhookAllow: string[];
   webhookSecret: string | undefined;
   webhookMaxAttempts: number;
+  /** Mount /_admin/spin, /steps, /fail and /crash (for tests and demonstrations only). */
+  demoHandlers: boolean;
+  /** Jobs of one user waiting for a worker; undefined: the default share (user-limits.ts), 0: none. */
+  maxQueuedPerUser: number | undefined;
+  /** Unfetched stored jobs of one user; 0: no limit. */
+  maxStoredPerUser: number;
+  /** Jobs one user may submit per second (bursts of as many); 0: off. */
+  rateLimit: number;
 }
 
 /** A command line the server cannot start with; the message names the option and the bad value. */
@@ -198,11 +206,33 @@ const WEBHOOK_MAX_ATTEMPTS: OptionSpec<number> = {
   defaultValue: () => 8, parse: integerIn(1, 100, 'an integer from 1 to 100'),
 };
 
+const DEMO_HANDLERS: OptionSpec<boolean> = {
+  name: '--server.demo-handlers', valueName: 'true|false',
+  help: 'also serve /_admin/spin, /_admin/steps, /_admin/fail and /_admin/crash (demonstrations; never for untrusted users)',
+  defaultValue: () => false, implicitValue: 'true', parse: parseBoolean,
+};
+const MAX_QUEUED_PER_USER: OptionSpec<number | undefined> = {
+  name: '--server.max-queued-per-user', valueName: 'N',
+  help: 'jobs one user may have waiting for a worker (HTTP 429 beyond); 0 for no per-user share',
+  defaultValue: () => undefined, defaultText: 'a quarter of --server.maximal-queue-size with authentication on, else none',
+  parse: integerIn(0, 2 ** 30, 'an integer from 0 to 2^30'),
+};
+const MAX_STORED_PER_USER: OptionSpec<number> = {
+  name: '--server.max-stored-per-user', valueName: 'N',
+  help: 'stored jobs (unfetched results included) one user may have (HTTP 429 beyond); 0 for no limit, as ArangoDB',
+  defaultValue: () => 0, parse: integerIn(0, 2 ** 30, 'an integer from 0 to 2^30'),
+};
+const RATE_LIMIT: OptionSpec<number> = {
+  name: '--server.rate-limit', valueName: 'N',
+  help: 'jobs one user may submit per second, in bursts of up to N (HTTP 429 beyond); 0 for none',
+  defaultValue: () => 0, parse: integerIn(0, 1_000_000, 'an integer from 0 to 1000000'),
+};
+
 // Method syntax in OptionSpec makes `parse` bivariant, so each spec fits this wider type.
 const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS, HANDLERS,
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
-  WEBHOOK_MAX_ATTEMPTS,
+  WEBHOOK_MAX_ATTEMPTS, DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
 ];
 const SPECS_BY_NAME: ReadonlyMap<string, OptionSpec<unknown>> = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
@@ -261,6 +291,10 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     webhookAllow: read(WEBHOOK_ALLOW),
     webhookSecret: read(WEBHOOK_SECRET),
     webhookMaxAttempts: read(WEBHOOK_MAX_ATTEMPTS),
+    demoHandlers: read(DEMO_HANDLERS),
+    maxQueuedPerUser: read(MAX_QUEUED_PER_USER),
+    maxStoredPerUser: read(MAX_STORED_PER_USER),
+    rateLimit: read(RATE_LIMIT),
   };
 }
 

@@ -109,11 +109,14 @@ function spawnServer(args: readonly string[]): { child: ChildProcess; output: Pr
 /**
  * Starts `node dist/server/main.js --server.endpoint tcp://127.0.0.1:0 [args]` and resolves once
  * it printed its `"msg":"listening"` line, with the port from that line. Adds
- * `--server.threads 2` unless `args` name a thread count, to stay gentle on a 2-core machine.
+ * `--server.threads 2` unless `args` name a thread count, to stay gentle on a 2-core machine,
+ * and `--server.demo-handlers true` unless `args` say otherwise.
  */
 export async function startServer(args: readonly string[] = []): Promise<ServerProcess> {
   const fullArgs = ['--server.endpoint', 'tcp://127.0.0.1:0', ...args];
   if (!args.some((arg) => arg.startsWith('--server.threads'))) fullArgs.push('--server.threads', '2');
+  // Most scenarios need a job that spins, reports progress, fails or crashes its worker.
+  if (!args.some((arg) => arg.startsWith('--server.demo-handlers'))) fullArgs.push('--server.demo-handlers', 'true');
   const { child, output, exited } = spawnServer(fullArgs);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
