@@ -135,3 +135,25 @@ test('limit and the after cursor page through the history without gaps or repeat
   const last = await history(frank, query);
   assert.equal(last.pagination.next, null, 'the last page has no next cursor');
 });
+
+test('to another user a live operation, a gone one and an unknown id answer exactly alike; the owner gets 410', async () => {
+  const live = (await submitOperation(server.url, '/_admin/sleep?duration=30', ALICE)).operationId;
+  const gone = (await submitOperation(server.url, '/_api/version', ALICE)).operationId;
+  await waitForFinal(server.url, gone, ALICE);
+  assert.equal((await call(server.url, 'DELETE', `/_api/job/${gone}`, ALICE)).status, 200);
+  const unknown = String(Number(live) + 1_000_000);
+
+  const answers = [];
+  for (const id of [live, gone, unknown]) {
+    const reply = await call(server.url, 'GET', `/_api/operations/${id}`, BOB);
+    const body = assertProblem(reply, 404);
+    // Same answer but for the id itself.
+    answers.push(JSON.stringify(body).replaceAll(id, 'ID'));
+  }
+  assert.equal(new Set(answers).size, 1, answers.join('\n'));
+
+  assertProblem(await call(server.url, 'GET', `/_api/operations/${gone}`, ALICE), 410);
+  assertProblem(await call(server.url, 'GET', `/_api/operations/${gone}`, SUPERUSER), 410);
+  assertProblem(await call(server.url, 'GET', `/_api/operations/${unknown}`, ALICE), 404);
+  await call(server.url, 'POST', `/_api/operations/${live}/cancel`, ALICE);
+});
