@@ -157,7 +157,7 @@ describe('webhook delivery', () => {
     const target = await receiver([500, 200]);
     const logged: object[] = [];
     const outcomes: string[] = [];
-    dispatcher({ allowlist: allowing(target), logger: { error: (details) => logged.push(details) } }).deliver(
+    dispatcher({ allowlist: allowing(target), logger: { error: (details) => logged.push(details), warn: () => assert.fail('nothing is dropped') } }).deliver(
       { url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' },
       (attempt) => { outcomes.push(attempt.outcome); if (attempt.attempt === 1) throw new Error('table gone'); },
     );
