@@ -86,6 +86,12 @@ export interface JobTable {
   history(caller: Caller, limit: number, beforeJobId: number, filter?: JobStatusFilter): JobView[];
   /** Removes finished jobs whose retention ran out by `nowMs`, telling `onExpired` each id and when it expired. */
   expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): number;
+  /**
+   * Sets the one listener told about every job that leaves the table, by fetch, delete or
+   * expiry, after it left: its id, or null when a superuser's `removeAll` dropped all jobs at once.
+   * The operations layer uses it to end what it keeps per job (webhook registrations, retries).
+   */
+  onRemoved(listener: (jobId: number | null) => void): void;
   /** Jobs stored, in any state, for all owners. */
   readonly size: number;
 }

@@ -83,6 +83,7 @@ export class MemoryJobTable implements JobTable {
   readonly #ownerNames: string[] = [];
   readonly #ownerIndexes = new Map<string, number>();
   #lastFinishedAtMs = 0;
+  #removalListener: ((jobId: number | null) => void) | null = null;
 
   get size(): number {
     return this.#slotByJobId.size;
@@ -245,6 +246,10 @@ export class MemoryJobTable implements JobTable {
     return removed;
   }
 
+  onRemoved(listener: (jobId: number | null) => void): void {
+    this.#removalListener = listener;
+  }
+
   #matches(slot: number, filter: JobStatusFilter): boolean {
     const state = this.#states[slot];
     switch (filter) {
@@ -310,6 +315,7 @@ export class MemoryJobTable implements JobTable {
     }
     this.#states[slot] = FREE;
     this.#freeSlots[this.#freeSlotCount++] = slot;
+    this.#removalListener?.(this.#jobIds[slot]);
   }
 
   /** Forgets every job at once (a superuser's removeAll): O(owners), not O(jobs). */
@@ -324,6 +330,7 @@ export class MemoryJobTable implements JobTable {
     this.#byState.clear();
     this.#byOwnerState.clear();
     this.#byExpiry.clear();
+    this.#removalListener?.(null);
   }
 
   #allocateSlot(): number {
