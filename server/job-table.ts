@@ -101,6 +101,12 @@ export interface JobTable {
   gone(jobId: number, caller: Caller): GoneJob | undefined;
   /** Jobs stored for `owner`, in any state (the per-user bound on unfetched results). */
   countOwnedBy(owner: string): number;
+  /**
+   * Sets the one listener told about every job that leaves the table, by fetch, delete or
+   * expiry, after it left: its id, or null when a superuser's `removeAll` dropped all jobs at once.
+   * The operations layer uses it to end what it keeps per job (webhook registrations, retries).
+   */
+  onRemoved(listener: (jobId: number | null) => void): void;
   /** Jobs stored, in any state, for all owners. */
   readonly size: number;
 }

@@ -134,7 +134,14 @@ function createWebhooks(options: ServerOptions, logger: ReturnType<typeof create
     process.exit(EXIT_BAD_OPTIONS);
   }
   return new OperationWebhooks(new WebhookDispatcher({
-    allowlist, secret: options.webhookSecret, maxAttempts: options.webhookMaxAttempts, logger,
+    allowlist,
+    secret: options.webhookSecret,
+    maxAttempts: options.webhookMaxAttempts,
+    timeoutMs: options.webhookTimeoutMs,
+    maxConcurrent: options.webhookMaxConcurrent,
+    maxPerHost: options.webhookMaxPerHost,
+    maxQueued: options.webhookMaxQueued,
+    logger,
   }));
 }
 

@@ -258,6 +258,27 @@ describe('MemoryJobTable', () => {
     assert.equal(table.size, jobCount - removed.size);
   });
 
+  test('every way a job leaves the table is reported to the removal listener', () => {
+    const table = new MemoryJobTable();
+    const removed: Array<number | null> = [];
+    table.onRemoved((jobId) => removed.push(jobId));
+    for (let jobId = 1; jobId <= 7; jobId++) table.add(jobId, jobId === 6 ? 'bob' : 'alice', 1000, jobId === 5 ? 10 : 0);
+    for (const jobId of [1, 2, 4, 5]) table.finish(jobId, jsonResult('{}'), 1000);
+    assert.equal(table.take(3, ALICE)?.state, 'pending');
+    assert.deepEqual(removed, [], 'a pending fetch keeps the job');
+    table.take(1, ALICE);
+    table.remove(3, ALICE);
+    table.removeExpired(1001, ALICE);
+    table.removeAll(BOB);
+    assert.deepEqual(removed, [1, 3, 2, 4, 5, 6]);
+    table.add(8, 'alice', 2000, 10);
+    table.finish(8, jsonResult('{}'), 2000);
+    table.expire(2010, () => undefined);
+    assert.deepEqual(removed, [1, 3, 2, 4, 5, 6, 8]);
+    table.removeAll(ROOT);
+    assert.deepEqual(removed, [1, 3, 2, 4, 5, 6, 8, null], 'a superuser removeAll reports all at once');
+  });
+
   test('bodies survive compaction when stragglers leave chunks mostly empty', () => {
     const table = new MemoryJobTable();
     const jobCount = 40_000;
@@ -281,6 +302,8 @@ class ReferenceJobTable implements JobTable {
   readonly retention = new Map<number, number>();
   /** Every removed job: the model sequences stay far below the real table's memory of 100,000. */
   readonly removed = new Map<number, { owner: string; expiredAtMs: number }>();
+  #removalListener: (jobId: number | null) => void = () => undefined;
+  onRemoved(listener: (jobId: number | null) => void): void { this.#removalListener = listener; }
   add(jobId: number, owner: string, nowMs: number, retentionMs = 0): void {
     this.jobs.set(jobId, { jobId, owner, state: 'pending', createdAtMs: nowMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null });
     this.retention.set(jobId, retentionMs);
@@ -365,7 +388,9 @@ class ReferenceJobTable implements JobTable {
   #delete(job: JobView, expiredAtMs: number): boolean {
     this.removed.delete(job.jobId); // re-inserted: Map order is removal order
     this.removed.set(job.jobId, { owner: job.owner, expiredAtMs });
-    return this.jobs.delete(job.jobId);
+    const deleted = this.jobs.delete(job.jobId);
+    if (deleted) this.#removalListener(job.jobId);
+    return deleted;
   }
 }
 
@@ -454,14 +479,25 @@ test('MemoryJobTable behaves like a plain Map over random command sequences', ()
     fc.property(fc.array(fc.tuple(commandArbitrary, fc.integer({ min: 0, max: 3 })), { maxLength: 80 }), (steps) => {
       const table = new MemoryJobTable();
       const reference = new ReferenceJobTable();
+      // What each table's removal listener leaves of the ids added: must be what it still holds.
+      const heardOf = (watched: JobTable): Set<number> => {
+        const ids = new Set<number>();
+        watched.onRemoved((jobId) => (jobId === null ? ids.clear() : ids.delete(jobId)));
+        return ids;
+      };
+      const tableIds = heardOf(table);
+      const referenceIds = heardOf(reference);
       let lastJobId = 0;
       let nowMs = 1_000;
       for (const [command, elapsedMs] of steps) {
         nowMs += elapsedMs;
         // Picks cover every id issued so far plus one never issued.
         const jobId = command.kind === 'add' ? ++lastJobId : 'pick' in command ? 1 + (command.pick % (lastJobId + 1)) : 0;
+        if (command.kind === 'add') { tableIds.add(jobId); referenceIds.add(jobId); }
         assert.deepStrictEqual(run(table, command, jobId, nowMs), run(reference, command, jobId, nowMs));
         assert.equal(table.size, reference.size);
+        assert.deepStrictEqual(tableIds, referenceIds);
+        assert.equal(tableIds.size, table.size, 'every job that left the table was reported');
       }
     }),
     { numRuns: 500 },

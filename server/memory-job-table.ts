@@ -87,6 +87,7 @@ export class MemoryJobTable implements JobTable {
   readonly #ownerJobCounts: number[] = [];
   readonly #gone = new GoneJobs();
   #lastFinishedAtMs = 0;
+  #removalListener: ((jobId: number | null) => void) | null = null;
 
   get size(): number {
     return this.#slotByJobId.size;
@@ -262,6 +263,10 @@ export class MemoryJobTable implements JobTable {
     return ownerIndex === undefined ? 0 : this.#ownerJobCounts[ownerIndex];
   }
 
+  onRemoved(listener: (jobId: number | null) => void): void {
+    this.#removalListener = listener;
+  }
+
   #matches(slot: number, filter: JobStatusFilter): boolean {
     const state = this.#states[slot];
     switch (filter) {
@@ -330,6 +335,7 @@ export class MemoryJobTable implements JobTable {
     }
     this.#states[slot] = FREE;
     this.#freeSlots[this.#freeSlotCount++] = slot;
+    this.#removalListener?.(this.#jobIds[slot]);
   }
 
   /**
@@ -357,6 +363,7 @@ export class MemoryJobTable implements JobTable {
     this.#byState.clear();
     this.#byOwnerState.clear();
     this.#byExpiry.clear();
+    this.#removalListener?.(null);
   }
 
   #allocateSlot(): number {

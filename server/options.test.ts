@@ -43,6 +43,10 @@ test('no arguments give the documented defaults', () => {
     maxQueuedPerUser: undefined,
     maxStoredPerUser: 0,
     rateLimit: 0,
+    webhookTimeoutMs: 10_000,
+    webhookMaxConcurrent: 64,
+    webhookMaxPerHost: 8,
+    webhookMaxQueued: 4096,
   });
 });
 
@@ -53,8 +57,10 @@ test('--name value and --name=value set every option alike', () => {
     '--server.users', 'users.json', '--server.handlers', 'h.js', '--job.cancel-grace', '0', '--job.timeout', '1.5',
     '--server.max-body-size', '1024', '--log.level', 'debug', '--server.shutdown-timeout', '500',
     '--job.retention', '60', '--webhook.allow', '127.0.0.1,hooks.example.com', '--webhook.secret', 'w',
-    '--webhook.max-attempts', '3', '--server.demo-handlers', 'true', '--server.max-queued-per-user', '10',
+    '--server.demo-handlers', 'true', '--server.max-queued-per-user', '10',
     '--server.max-stored-per-user', '20', '--server.rate-limit', '5',
+    '--webhook.max-attempts', '3', '--webhook.timeout', '2.5', '--webhook.max-concurrent', '16', '--webhook.max-per-host', '2',
+    '--webhook.max-queued', '50',
   ];
   const joined: string[] = [];
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
@@ -64,6 +70,7 @@ test('--name value and --name=value set every option alike', () => {
     jobTimeoutMs: 1500, maxBodySize: 1024, logLevel: 'debug', shutdownTimeoutMs: 500, retentionMs: 60_000,
     webhookAllow: ['127.0.0.1', 'hooks.example.com'], webhookSecret: 'w', webhookMaxAttempts: 3,
     demoHandlers: true, maxQueuedPerUser: 10, maxStoredPerUser: 20, rateLimit: 5,
+    webhookTimeoutMs: 2500, webhookMaxConcurrent: 16, webhookMaxPerHost: 2, webhookMaxQueued: 50,
   };
   assert.deepEqual(parse(spaced), expected);
   assert.deepEqual(parse(joined), expected);
@@ -92,6 +99,17 @@ test('--job.timeout takes fractional seconds and stores milliseconds', () => {
   assert.equal(parse(['--job.timeout', '0.25']).jobTimeoutMs, 250);
   assert.equal(parse(['--job.timeout', '.0001']).jobTimeoutMs, 1);
   assert.equal(parse(['--job.timeout', '0']).jobTimeoutMs, 0);
+});
+
+test('--webhook.timeout takes fractional seconds and must be positive: a delivery always has a deadline', () => {
+  assert.equal(parse(['--webhook.timeout', '0.5']).webhookTimeoutMs, 500);
+  assert.equal(parse(['--webhook.timeout', '.0001']).webhookTimeoutMs, 1);
+  assertBadOption(['--webhook.timeout', '0'], /^--webhook.timeout: expected a positive number of seconds .*, got "0"$/);
+  assertBadOption(['--webhook.timeout', '10s'], /^--webhook.timeout: expected a number of seconds/);
+});
+
+test('--webhook.allow keeps entries with ports whole', () => {
+  assert.deepEqual(parse(['--webhook.allow', '127.0.0.1:9000, [::1]:8080,10.0.0.0/8:9000']).webhookAllow, ['127.0.0.1:9000', '[::1]:8080', '10.0.0.0/8:9000']);
 });
 
 test('--help and -h ask for help', () => {
@@ -127,6 +145,7 @@ test('out-of-range numbers are refused', () => {
   assertBadOption(['--server.max-body-size', '0'], /got "0"/);
   assertBadOption(['--server.shutdown-timeout', '2147483648'], /got "2147483648"/);
   assertBadOption(['--job.timeout', '2147484'], /got "2147484"/);
+  for (const name of ['--webhook.max-concurrent', '--webhook.max-per-host', '--webhook.max-queued']) assertBadOption([name, '0'], /got "0"/);
   assertBadOption(['--server.endpoint', 'tcp://127.0.0.1:65536'], /^--server.endpoint: expected tcp:\/\/HOST:PORT/);
 });
 
@@ -149,7 +168,8 @@ test('help lists every option with its default, aligned', () => {
     '--server.endpoint', '--server.threads', '--server.worker-concurrency', '--server.maximal-queue-size',
     '--server.authentication', '--server.jwt-secret', '--server.users', '--server.handlers', '--job.cancel-grace',
     '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--job.retention',
-    '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--server.demo-handlers',
+    '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--webhook.timeout', '--webhook.max-concurrent',
+    '--webhook.max-per-host', '--webhook.max-queued', '--server.demo-handlers',
     '--server.max-queued-per-user', '--server.max-stored-per-user', '--server.rate-limit', '--help',
   ];
   const optionLines = help.split('\n').filter((line) => line.startsWith('  --'));

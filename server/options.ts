@@ -44,6 +44,14 @@ export interface ServerOptions {
   maxStoredPerUser: number;
   /** Jobs one user may submit per second (bursts of as many); 0: off. */
   rateLimit: number;
+  /** Deadline of one delivery attempt, in ms (at least 1). */
+  webhookTimeoutMs: number;
+  /** Delivery attempts in flight at once, all targets together. */
+  webhookMaxConcurrent: number;
+  /** Delivery attempts in flight at once to one target origin. */
+  webhookMaxPerHost: number;
+  /** Deliveries waiting for a free slot before the oldest of the busiest origin is dropped. */
+  webhookMaxQueued: number;
 }
 
 /** A command line the server cannot start with; the message names the option and the bad value. */
@@ -193,7 +201,8 @@ const RETENTION: OptionSpec<number> = {
   },
 };
 const WEBHOOK_ALLOW: OptionSpec<string[]> = {
-  name: '--webhook.allow', valueName: 'HOSTS', help: 'webhook targets allowed: host names, *.wildcards, addresses, CIDRs; comma-separated, repeatable',
+  name: '--webhook.allow', valueName: 'HOSTS',
+  help: 'webhook targets allowed: host names, *.wildcards, addresses, CIDRs, each with an optional :PORT (without one: ports 80 and 443 only); comma-separated, repeatable',
   defaultValue: () => [], defaultText: '(none: webhooks are refused)', repeatable: true,
   parse: (value, name, previous) => [...previous, ...parseNonEmpty(value, name).split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')],
 };
@@ -204,6 +213,35 @@ const WEBHOOK_SECRET: OptionSpec<string | undefined> = {
 const WEBHOOK_MAX_ATTEMPTS: OptionSpec<number> = {
   name: '--webhook.max-attempts', valueName: 'N', help: 'delivery attempts of one webhook event before giving up',
   defaultValue: () => 8, parse: integerIn(1, 100, 'an integer from 1 to 100'),
+};
+const WEBHOOK_TIMEOUT: OptionSpec<number> = {
+  name: '--webhook.timeout', valueName: 'SECONDS',
+  help: 'deadline of one delivery attempt, DNS lookup to response status, fractions allowed; a timeout is a failed attempt, retried',
+  defaultValue: () => 10_000, defaultText: '10',
+  parse: (value, name) => {
+    const ms = parseSecondsAsMs(value, name);
+    if (ms === 0) fail(name, 'a positive number of seconds (a delivery always has a deadline)', value);
+    return ms;
+  },
+};
+// Each attempt in flight holds one socket: 64 keeps webhooks to a few percent of a 1024 fd limit,
+// and at a receiver's typical 50-100 ms that still carries 600+ deliveries a second.
+const WEBHOOK_MAX_CONCURRENT: OptionSpec<number> = {
+  name: '--webhook.max-concurrent', valueName: 'N', help: 'delivery attempts in flight at once, all targets together (one socket each)',
+  defaultValue: () => 64, parse: integerIn(1, 65536, 'a positive integer up to 65536'),
+};
+// 8 per origin: a healthy receiver still gets parallel requests (browsers open 6 per host), while
+// one that hangs until the timeout holds 8 of the 64 slots and leaves the rest to other targets.
+const WEBHOOK_MAX_PER_HOST: OptionSpec<number> = {
+  name: '--webhook.max-per-host', valueName: 'N', help: 'delivery attempts in flight at once to one target origin (scheme, host, port)',
+  defaultValue: () => 8, parse: integerIn(1, 65536, 'a positive integer up to 65536'),
+};
+// As many as --server.maximal-queue-size's jobs: a burst of that many completions to a slow receiver
+// waits rather than drops; at the 64 KiB cap of a delivery's inline result that is at most 256 MiB.
+const WEBHOOK_MAX_QUEUED: OptionSpec<number> = {
+  name: '--webhook.max-queued', valueName: 'N',
+  help: 'deliveries waiting for a free slot; beyond it the oldest waiting delivery of the busiest origin is dropped (shown as "dropped")',
+  defaultValue: () => 4096, parse: integerIn(1, 2 ** 30, 'a positive integer up to 2^30'),
 };
 
 const DEMO_HANDLERS: OptionSpec<boolean> = {
@@ -232,7 +270,8 @@ const RATE_LIMIT: OptionSpec<number> = {
 const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS, HANDLERS,
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
-  WEBHOOK_MAX_ATTEMPTS, DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
+  WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
+  DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
 ];
 const SPECS_BY_NAME: ReadonlyMap<string, OptionSpec<unknown>> = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
@@ -295,6 +334,10 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     maxQueuedPerUser: read(MAX_QUEUED_PER_USER),
     maxStoredPerUser: read(MAX_STORED_PER_USER),
     rateLimit: read(RATE_LIMIT),
+    webhookTimeoutMs: read(WEBHOOK_TIMEOUT),
+    webhookMaxConcurrent: read(WEBHOOK_MAX_CONCURRENT),
+    webhookMaxPerHost: read(WEBHOOK_MAX_PER_HOST),
+    webhookMaxQueued: read(WEBHOOK_MAX_QUEUED),
   };
 }
 

@@ -15,24 +15,21 @@ const SECRET = 's3cret';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let server: ServerProcess;
 let serverWithoutWebhooks: ServerProcess;
-const receivers = new Set<WebhookReceiver>();
+/** Started before the server, whose allowlist names their ports: an entry without a port allows only 80 and 443. */
+let answering: WebhookReceiver;
+let failingTwice: WebhookReceiver;
 
 before(async () => {
+  [answering, failingTwice] = await Promise.all([WebhookReceiver.start(), WebhookReceiver.start([500, 500])]);
   [server, serverWithoutWebhooks] = await Promise.all([
-    startServer(['--webhook.allow', '127.0.0.1', '--webhook.secret', SECRET]),
+    startServer(['--webhook.allow', `127.0.0.1:${answering.port},127.0.0.1:${failingTwice.port}`, '--webhook.secret', SECRET]),
     startServer(),
   ]);
 });
 
 after(async () => {
-  await Promise.all([server?.stop(), serverWithoutWebhooks?.stop(), ...[...receivers].map((receiver) => receiver.close())]);
+  await Promise.all([server?.stop(), serverWithoutWebhooks?.stop(), answering?.close(), failingTwice?.close()]);
 });
-
-async function startReceiver(statuses: readonly number[] = []): Promise<WebhookReceiver> {
-  const receiver = await WebhookReceiver.start(statuses);
-  receivers.add(receiver);
-  return receiver;
-}
 
 /** What a receiver computes: `sha256=` and the hex HMAC-SHA256 of `timestamp + "." + raw body`. */
 function expectedSignature(secret: string, timestamp: string, rawBody: Buffer): string {
@@ -40,7 +37,7 @@ function expectedSignature(secret: string, timestamp: string, rawBody: Buffer): 
 }
 
 test('a finished operation POSTs a signed delivery with the documented headers and body', async () => {
-  const receiver = await startReceiver();
+  const receiver = answering;
   const operation = await submitOperation(server.url, '/_api/version', { 'x-callback-url': receiver.url('/hook') });
   const [delivery] = await receiver.waitForDeliveries(1);
 
@@ -77,7 +74,7 @@ test('a finished operation POSTs a signed delivery with the documented headers a
 });
 
 test('a receiver failing twice with 500 gets a third attempt; all three show in webhook.deliveries', async () => {
-  const receiver = await startReceiver([500, 500]);
+  const receiver = failingTwice;
   const operation = await submitOperation(server.url, '/_api/version', { 'x-callback-url': receiver.url('/hook') });
   // Backoff from a 1 s base with full jitter: under 1 s, then under 2 s.
   const received = await receiver.waitForDeliveries(3, 15_000);
@@ -100,7 +97,9 @@ test('a receiver failing twice with 500 gets a third attempt; all three show in 
 
 test('a target outside --webhook.allow is a 400 problem and nothing is queued', async () => {
   const queuedBefore = await transitions(server.url, 'queued');
-  for (const target of ['http://10.1.2.3/hook', 'http://127.0.0.2/hook', 'ftp://127.0.0.1/hook']) {
+  // 127.0.0.1 on the job server's own port: allowing a host's receiver port opens none of its other services.
+  const ownPort = `http://127.0.0.1:${server.port}/_api/job/all`;
+  for (const target of ['http://10.1.2.3/hook', 'http://127.0.0.2/hook', 'ftp://127.0.0.1/hook', 'http://127.0.0.1/hook', ownPort]) {
     const reply = await call(server.url, 'GET', '/_admin/sleep?duration=5', { prefer: 'respond-async', 'x-callback-url': target });
     const problem = assertProblem(reply, 400);
     assert.equal(problem.callbackUrl, target);

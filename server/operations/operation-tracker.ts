@@ -16,8 +16,10 @@ export interface OperationNotifier {
   /** True when `jobId` registered for events (a cheap check done for every finished job). */
   wants(jobId: number): boolean;
   notify(jobId: number, event: OperationEvent): void;
-  /** The job is gone for good (expired or removed): drop what was kept for it. */
+  /** The job is gone for good (fetched, deleted or expired): drop what was kept for it. */
   forget(jobId: number): void;
+  /** Every job is gone at once (a superuser's `DELETE /_api/job/all`). */
+  forgetAll(): void;
 }
 
 /** Cancel times kept for ids that were cancelled (bounded: the oldest are forgotten first). */
@@ -55,6 +57,9 @@ export class OperationTracker {
 
   setNotifier(notifier: OperationNotifier): void {
     this.#notifier = notifier;
+    // Every way a job leaves the table (fetch, DELETE /_api/job/..., expiry) ends its webhook
+    // registration and retries; subscribed only here, so that without webhooks a fetch costs nothing more.
+    this.#table.onRemoved((jobId) => (jobId === null ? notifier.forgetAll() : notifier.forget(jobId)));
   }
 
   onRunning(jobId: number, nowMs: number): void {
@@ -91,7 +96,6 @@ export class OperationTracker {
 
   /** The job table dropped `jobId` because its retention ran out (the table keeps when). */
   onExpired(jobId: number): void {
-    this.#notifier?.forget(jobId);
     this.#cancelledAt.delete(jobId);
   }
 

@@ -6,7 +6,11 @@ import type { OperationNotifier } from './operation-tracker.js';
 const PROGRESS_INTERVAL_MS = 1000;
 /** Attempts kept per operation for its status body. */
 const KEPT_ATTEMPTS = 50;
-/** Operations whose webhook registration (and delivery log) is remembered at most. */
+/**
+ * Operations whose webhook registration (and delivery log) is remembered at most. Registrations
+ * end with their job (fetch, delete, expiry); this bound only caps a table that keeps millions
+ * of unfetched jobs without retention.
+ */
 const MAX_REGISTRATIONS = 100_000;
 
 interface Registration {
@@ -43,9 +47,7 @@ export class OperationWebhooks implements OperationNotifier {
 
   register(jobId: number, url: string, events: ReadonlySet<WebhookEvent>): void {
     this.#registrations.set(jobId, { url, events, deliveries: [], lastProgressAtMs: 0 });
-    // Registrations are dropped when their operation expires; jobs removed through /_api/job
-    // (or stored without retention) are not reported here, so the oldest are evicted instead.
-    if (this.#registrations.size > MAX_REGISTRATIONS) this.#registrations.delete(this.#registrations.keys().next().value!);
+    if (this.#registrations.size > MAX_REGISTRATIONS) this.forget(this.#registrations.keys().next().value!);
   }
 
   wants(jobId: number): boolean {
@@ -69,8 +71,14 @@ export class OperationWebhooks implements OperationNotifier {
     });
   }
 
+  /** Ends the registration: waiting deliveries and pending retries are dropped; an attempt in flight may finish. */
   forget(jobId: number): void {
-    this.#registrations.delete(jobId);
+    if (this.#registrations.delete(jobId)) this.#dispatcher.cancel(String(jobId));
+  }
+
+  forgetAll(): void {
+    for (const jobId of this.#registrations.keys()) this.#dispatcher.cancel(String(jobId));
+    this.#registrations.clear();
   }
 
   view(jobId: number): WebhookView | undefined {

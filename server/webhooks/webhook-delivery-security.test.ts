@@ -36,7 +36,7 @@ describe('webhook delivery at the security boundary', () => {
     dispatcher(['10.0.0.0/8']).deliver({ url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
     const attempts = await done;
     assert.deepEqual(attempts.map((a) => [a.outcome, a.errorCode, a.nextAttemptAt]), [['refused', 'ERR_WEBHOOK_REFUSED', undefined]]);
-    assert.match(attempts[0]!.error ?? '', /127\.0\.0\.1 is not inside --webhook\.allow/);
+    assert.match(attempts[0]!.error ?? '', /127\.0\.0\.1:\d+ is not inside --webhook\.allow/);
     await sleep(20);
     assert.equal(target.connectionCount, 0);
   });
@@ -51,7 +51,7 @@ describe('webhook delivery at the security boundary', () => {
     const elsewhere = await receiver((response) => response.end());
     const redirecting = await receiver((response) => response.writeHead(307, { Location: `${elsewhere.origin}/stolen` }).end());
     const { record, done } = collectAttempts();
-    dispatcher(['127.0.0.1']).deliver({ url: redirecting.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
+    dispatcher([`127.0.0.1:${new URL(redirecting.origin).port}`]).deliver({ url: redirecting.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
     const attempts = await done;
     assert.equal(attempts.length, 8, 'retried like any failure, up to the default maxAttempts');
     assert.deepEqual([attempts[0]!.outcome, attempts[0]!.statusCode, attempts[0]!.errorCode], ['failed', 307, 'ERR_WEBHOOK_REDIRECT']);
@@ -65,7 +65,7 @@ describe('webhook delivery at the security boundary', () => {
     // `hooks.invalid` exists only in the allowlist's resolver: the system resolver would fail,
     // so the delivery succeeds only if the socket uses the checked address.
     const lookups: string[] = [];
-    const pinned = dispatcher(['hooks.invalid'], async (hostname) => {
+    const pinned = dispatcher([`hooks.invalid:${port}`], async (hostname) => {
       lookups.push(hostname);
       return [{ address: '127.0.0.1', family: 4 }];
     });

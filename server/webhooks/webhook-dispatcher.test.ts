@@ -19,6 +19,11 @@ after(async () => {
   await Promise.all(receivers.map((receiver) => receiver.close()));
 });
 
+/** An allowlist of the receivers' loopback ports: an entry without a port would allow only 80 and 443. */
+function allowing(...targets: Receiver[]): WebhookAllowlist {
+  return WebhookAllowlist.parse(targets.map((target) => `127.0.0.1:${new URL(target.origin).port}`));
+}
+
 function dispatcher(options: Partial<WebhookDispatcherOptions> = {}): WebhookDispatcher {
   const created = new WebhookDispatcher({ allowlist: LOOPBACK, secret: SECRET, baseDelayMs: 5, maxDelayMs: 20, ...options });
   dispatchers.push(created);
@@ -37,7 +42,7 @@ describe('webhook delivery', () => {
   test('POSTs the signed JSON event with its headers', async () => {
     const target = await receiver([204]);
     const { record, done } = collectAttempts();
-    dispatcher({ now: () => Date.UTC(2025, 0, 2, 3, 4, 5) }).deliver(
+    dispatcher({ allowlist: allowing(target), now: () => Date.UTC(2025, 0, 2, 3, 4, 5) }).deliver(
       { url: `${target.origin}/hooks?x=1`, operationId: '42' }, 'COMPLETED', { status: 'COMPLETED', result: { rows: 3 } }, record,
     );
     const [attempt] = await done;
@@ -64,7 +69,7 @@ describe('webhook delivery', () => {
   test('the payload cannot override event, operationId or timestamp', async () => {
     const target = await receiver([200]);
     const { record, done } = collectAttempts();
-    dispatcher().deliver({ url: target.origin, operationId: '7' }, 'FAILED', { status: 'FAILED', event: 'COMPLETED', operationId: '8' }, record);
+    dispatcher({ allowlist: allowing(target) }).deliver({ url: target.origin, operationId: '7' }, 'FAILED', { status: 'FAILED', event: 'COMPLETED', operationId: '8' }, record);
     await done;
     const body = JSON.parse(target.requests[0]!.body) as Record<string, unknown>;
     assert.deepEqual(Object.keys(body), ['event', 'operationId', 'timestamp', 'status']);
@@ -75,7 +80,7 @@ describe('webhook delivery', () => {
   test('a receiver that fails twice then succeeds: three attempts, one delivery id, one delivered', async () => {
     const target = await receiver([500, 503, 200]);
     const { record, done } = collectAttempts();
-    dispatcher().deliver({ url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
+    dispatcher({ allowlist: allowing(target) }).deliver({ url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
     const attempts = await done;
     assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome, a.statusCode, a.errorCode]), [
       [1, 'failed', 500, 'ERR_WEBHOOK_STATUS'], [2, 'failed', 503, 'ERR_WEBHOOK_STATUS'], [3, 'delivered', 200, undefined],
@@ -94,7 +99,7 @@ describe('webhook delivery', () => {
   test('gives up after maxAttempts; the last record has no nextAttemptAt', async () => {
     const target = await receiver([500]);
     const { record, done } = collectAttempts();
-    dispatcher({ maxAttempts: 3 }).deliver({ url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
+    dispatcher({ allowlist: allowing(target), maxAttempts: 3 }).deliver({ url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
     const attempts = await done;
     assert.deepEqual(attempts.map((a) => [a.outcome, a.nextAttemptAt === undefined]), [['failed', false], ['failed', false], ['failed', true]]);
     assert.equal(target.requests.length, 3);
@@ -107,7 +112,7 @@ describe('webhook delivery', () => {
     let clock = 1_000_000;
     const { record, done } = collectAttempts();
     dispatcher({
-      maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 300, now: () => clock, random: () => 0.999,
+      allowlist: allowing(gone), maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 300, now: () => clock, random: () => 0.999,
       schedule: (callback, delayMs) => {
         delays.push(delayMs);
         clock += delayMs;
@@ -126,7 +131,7 @@ describe('webhook delivery', () => {
     const silent = await startReceiver(() => undefined);
     receivers.push(silent);
     const { record, done } = collectAttempts();
-    dispatcher({ maxAttempts: 2, timeoutMs: 100 }).deliver({ url: silent.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
+    dispatcher({ allowlist: allowing(silent), maxAttempts: 2, timeoutMs: 100 }).deliver({ url: silent.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, record);
     const attempts = await done;
     assert.deepEqual(attempts.map((a) => [a.outcome, a.errorCode]), [['failed', 'ERR_WEBHOOK_TIMEOUT'], ['failed', 'ERR_WEBHOOK_TIMEOUT']]);
     assert.match(attempts[0]!.error ?? '', /no response within 100 ms/);
@@ -134,7 +139,7 @@ describe('webhook delivery', () => {
 
   test('close() cancels pending retries and ends later deliveries as closed', async () => {
     const target = await receiver([500]);
-    const closing = dispatcher({ baseDelayMs: 50, maxDelayMs: 50, random: () => 0.5 });
+    const closing = dispatcher({ allowlist: allowing(target), baseDelayMs: 50, maxDelayMs: 50, random: () => 0.5 });
     const first = collectAttempts();
     closing.deliver({ url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' }, first.record);
     while (first.attempts.length === 0) await sleep(5);
@@ -152,7 +157,7 @@ describe('webhook delivery', () => {
     const target = await receiver([500, 200]);
     const logged: object[] = [];
     const outcomes: string[] = [];
-    dispatcher({ logger: { error: (details) => logged.push(details) } }).deliver(
+    dispatcher({ allowlist: allowing(target), logger: { error: (details) => logged.push(details), warn: () => assert.fail('nothing is dropped') } }).deliver(
       { url: target.origin, operationId: '1' }, 'COMPLETED', { status: 'COMPLETED' },
       (attempt) => { outcomes.push(attempt.outcome); if (attempt.attempt === 1) throw new Error('table gone'); },
     );
@@ -185,7 +190,8 @@ describe('WebhookDispatcher options and target checks', () => {
   test('checkTarget adds what the allowlist refuses without DNS', () => {
     const closed = dispatcher({ allowlist: WebhookAllowlist.parse([]) });
     assert.match(closed.checkTarget('http://127.0.0.1/') ?? '', /--webhook\.allow is empty/);
-    assert.equal(dispatcher().checkTarget('http://127.0.0.1:9/'), null);
+    assert.equal(dispatcher().checkTarget('http://127.0.0.1/'), null);
     assert.match(dispatcher().checkTarget('http://10.0.0.1/') ?? '', /not inside/);
+    assert.match(dispatcher().checkTarget('http://127.0.0.1:22/') ?? '', /127\.0\.0\.1:22 is not inside .*only ports 80 and 443/);
   });
 });

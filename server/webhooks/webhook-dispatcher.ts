@@ -1,53 +1,73 @@
 import { randomUUID } from 'node:crypto';
 import type { WebhookAllowlist } from './webhook-allowlist.js';
-import { WebhookClosedError, WebhookConfigError, WEBHOOK_FAILURE } from './webhook-errors.js';
+import { WebhookClosedError, WebhookConfigError, WebhookTimeoutError, WEBHOOK_FAILURE } from './webhook-errors.js';
 import type { WebhookEvent } from './webhook-events.js';
-import { postWebhook } from './webhook-request.js';
-import { signWebhook } from './webhook-signature.js';
+import { failure, sendAttempt, type AttemptResult, type AttemptSettings } from './webhook-attempt.js';
 import type {
   DeliveryAttempt, DeliveryRecorder, WebhookDispatcherOptions, WebhookLogger, WebhookPayload, WebhookTarget, WebhookTimer,
 } from './webhook-types.js';
 import { parseWebhookTarget } from './webhook-target.js';
+import { WebhookQueue } from './webhook-queue.js';
+
+/** Where a delivery is between its attempts; `ended` once it was delivered, refused, given up, dropped or cancelled. */
+type DeliveryState = 'waiting' | 'sending' | 'backoff' | 'ended';
 
 /** One delivery across its attempts. */
 interface Delivery {
   readonly deliveryId: string;
   readonly event: WebhookEvent;
   readonly url: string;
+  /** The target's origin (scheme, host, port): the unit of the per-host limit. */
+  readonly origin: string;
   readonly operationId: string;
   /** Serialised once: every attempt sends the same bytes, only timestamp and signature change. */
   readonly body: string;
   readonly record: DeliveryRecorder;
   attempt: number;
+  state: DeliveryState;
+  /** While `backoff`: the timer of the next attempt. */
+  retryTimer: WebhookTimer | null;
+  /** While `sending`: aborts the attempt (timeout, close). */
+  attemptController: AbortController | null;
+  /** The operation ended while an attempt was in flight: that attempt finishes, no other starts. */
+  cancelled: boolean;
 }
-
-type AttemptResult = Pick<DeliveryAttempt, 'outcome' | 'statusCode' | 'error' | 'errorCode'>;
 
 const DEFAULT_MAX_ATTEMPTS = 8;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_BASE_DELAY_MS = 1000;
 const DEFAULT_MAX_DELAY_MS = 5 * 60_000;
-const USER_AGENT = 'arango-async-jobs-webhook/1';
+const DEFAULT_MAX_CONCURRENT = 64;
+const DEFAULT_MAX_PER_HOST = 8;
+const DEFAULT_MAX_QUEUED = 4096;
 
 /**
  * Delivers operation events to webhook receivers: signed POSTs, retried with exponential backoff
  * and full jitter, each attempt reported to the caller. `deliver` never throws and never waits,
  * so a webhook can neither delay nor fail the job it reports on.
+ *
+ * Attempts run under a global and a per-origin limit, each with a deadline; deliveries beyond
+ * the limits wait in a bounded queue (see WebhookQueue). Every attempt in flight holds one
+ * socket, so the limits bound the file descriptors webhooks can take from the server's clients.
  */
 export class WebhookDispatcher {
   readonly #allowlist: WebhookAllowlist;
-  readonly #secret: string;
+  readonly #attemptSettings: AttemptSettings;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #maxQueued: number;
   readonly #logger: WebhookLogger | undefined;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #schedule: (callback: () => void, delayMs: number) => WebhookTimer;
-  readonly #pendingRetries = new Set<WebhookTimer>();
-  /** Aborted by `close()`, ending every attempt in flight. */
-  readonly #closing = new AbortController();
+  readonly #queue: WebhookQueue<Delivery>;
+  /** Deliveries not yet ended, by operation, so that `cancel` finds them. */
+  readonly #byOperation = new Map<string, Set<Delivery>>();
+  /** Deliveries with an attempt in flight, for `close`. */
+  readonly #sending = new Set<Delivery>();
+  #closed = false;
 
   /** @throws {WebhookConfigError} (a TypeError) for an empty secret or an out-of-range number. */
   constructor(options: WebhookDispatcherOptions) {
@@ -55,15 +75,22 @@ export class WebhookDispatcher {
       throw new WebhookConfigError('webhook secret must be a non-empty string (--webhook.secret)');
     }
     this.#allowlist = options.allowlist;
-    this.#secret = options.secret;
     this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.#baseDelayMs = positiveInteger('baseDelayMs', options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
     this.#maxDelayMs = positiveInteger('maxDelayMs', options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS);
+    this.#maxQueued = positiveInteger('maxQueued', options.maxQueued ?? DEFAULT_MAX_QUEUED);
+    const limits = {
+      maxConcurrent: positiveInteger('maxConcurrent', options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT),
+      maxPerHost: positiveInteger('maxPerHost', options.maxPerHost ?? DEFAULT_MAX_PER_HOST),
+      maxQueued: this.#maxQueued,
+    };
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#attemptSettings = { allowlist: this.#allowlist, secret: options.secret, now: this.#now };
     this.#random = options.random ?? Math.random;
     this.#schedule = options.schedule ?? scheduleUnref;
+    this.#queue = new WebhookQueue<Delivery>(limits, (delivery) => this.#startAttempt(delivery), (delivery) => this.#drop(delivery));
   }
 
   /**
@@ -101,13 +128,24 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Starts delivering `event`; returns at once. Every attempt is passed to `record`. */
+  /**
+   * Starts delivering `event`; returns at once. Every attempt is passed to `record`, and so is a
+   * delivery dropped because the queue was full (outcome `dropped`).
+   */
   deliver(target: WebhookTarget, event: WebhookEvent, payload: WebhookPayload, record: DeliveryRecorder): void {
     const timestamp = new Date(this.#now()).toISOString();
     const fixed = { event, operationId: target.operationId, timestamp };
     // One id for all attempts of a delivery: an attempt whose response was lost (timeout after
     // the receiver processed it) is retried, and the receiver recognises the duplicate by id.
     const deliveryId = randomUUID();
+    const final = (result: AttemptResult): void => this.#report(record, {
+      attempt: 1, at: timestamp, deliveryId, event, url: target.url, ...result,
+    });
+    if (this.#closed) {
+      const closed = new WebhookClosedError();
+      final({ outcome: 'failed', error: closed.message, errorCode: closed.code });
+      return;
+    }
     let body: string;
     try {
       // `fixed` twice: first for the documented key order, last so the payload cannot override it.
@@ -115,74 +153,85 @@ export class WebhookDispatcher {
     } catch (error) {
       // A payload JSON cannot encode (a BigInt, a cycle) is the caller's bug, but deliver() must
       // not throw at the job: it is reported as one final failed attempt instead.
-      this.#report(record, {
-        attempt: 1, at: timestamp, deliveryId, event, url: target.url, outcome: 'failed',
+      final({
+        outcome: 'failed',
         error: `payload is not JSON-serialisable: ${error instanceof Error ? error.message : String(error)}`,
         errorCode: WEBHOOK_FAILURE.payload,
       });
       return;
     }
+    const parsed = parseWebhookTarget(target.url);
     const delivery: Delivery = {
       deliveryId, event, url: target.url, operationId: target.operationId, body, record, attempt: 0,
+      // A malformed URL is refused by its first attempt; until then it is an origin of its own.
+      origin: typeof parsed === 'string' ? target.url : parsed.url.origin,
+      state: 'waiting', retryTimer: null, attemptController: null, cancelled: false,
     };
-    this.#startAttempt(delivery);
+    let deliveries = this.#byOperation.get(delivery.operationId);
+    if (deliveries === undefined) this.#byOperation.set(delivery.operationId, deliveries = new Set());
+    deliveries.add(delivery);
+    this.#queue.push(delivery.origin, delivery);
   }
 
-  /** Cancels every pending retry and aborts attempts in flight (recorded as failed, ERR_WEBHOOK_CLOSED). */
+  /**
+   * Ends every delivery of the operation (it was fetched, deleted or expired): waiting ones and
+   * pending retries are dropped without a record; an attempt in flight finishes and is recorded,
+   * but is not retried.
+   */
+  cancel(operationId: string): void {
+    const deliveries = this.#byOperation.get(operationId);
+    if (deliveries === undefined) return;
+    this.#byOperation.delete(operationId);
+    for (const delivery of deliveries) {
+      if (delivery.state === 'waiting') {
+        this.#queue.withdraw(delivery.origin, delivery);
+        delivery.state = 'ended';
+      } else if (delivery.state === 'backoff') {
+        delivery.retryTimer!.cancel();
+        delivery.retryTimer = null;
+        delivery.state = 'ended';
+      } else {
+        delivery.cancelled = true;
+      }
+    }
+  }
+
+  /** Cancels every pending retry and waiting delivery, and aborts attempts in flight (recorded as failed, ERR_WEBHOOK_CLOSED). */
   close(): void {
-    this.#closing.abort(new WebhookClosedError());
-    for (const timer of this.#pendingRetries) timer.cancel();
-    this.#pendingRetries.clear();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.clear();
+    for (const deliveries of this.#byOperation.values()) {
+      for (const delivery of deliveries) delivery.retryTimer?.cancel();
+    }
+    this.#byOperation.clear();
+    const closed = new WebhookClosedError();
+    for (const delivery of this.#sending) delivery.attemptController!.abort(closed);
   }
 
   #startAttempt(delivery: Delivery): void {
     delivery.attempt += 1;
+    delivery.state = 'sending';
+    const controller = new AbortController();
+    delivery.attemptController = controller;
+    this.#sending.add(delivery);
     const startedAt = this.#now();
-    this.#attempt(delivery).then(
-      (result) => this.#finishAttempt(delivery, startedAt, result),
-      (error: unknown) => this.#finishAttempt(delivery, startedAt, failure(error)),
+    // The deadline covers the whole attempt, DNS lookup included, so that a hung resolver cannot
+    // hold a slot either. Callback and arguments instead of a closure; unref'd because the
+    // attempt's socket keeps the process alive while it matters.
+    const deadline = setTimeout(abortWithTimeout, this.#timeoutMs, controller, this.#timeoutMs);
+    deadline.unref();
+    sendAttempt(this.#attemptSettings, delivery, controller.signal).then(
+      (result) => this.#finishAttempt(delivery, startedAt, deadline, result),
+      (error: unknown) => this.#finishAttempt(delivery, startedAt, deadline, failure(error)),
     );
   }
 
-  /** Runs one attempt; rejects with the network, lookup, timeout or close error that failed it. */
-  async #attempt(delivery: Delivery): Promise<AttemptResult> {
-    if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
-    const verdict = await this.#allowlist.check(delivery.url);
-    if (!verdict.allowed) return { outcome: 'refused', error: verdict.reason, errorCode: WEBHOOK_FAILURE.refused };
-    const target = parseWebhookTarget(delivery.url);
-    // Unreachable after an allowed verdict (the allowlist parses the same way); narrows the type.
-    if (typeof target === 'string') return { outcome: 'refused', error: target, errorCode: WEBHOOK_FAILURE.refused };
-    // Signed per attempt: a retry minutes later carries a fresh timestamp, so receivers can
-    // refuse old timestamps (replays) without refusing late retries.
-    const timestamp = String(Math.floor(this.#now() / 1000));
-    const response = await postWebhook({
-      url: target.url,
-      host: target.host,
-      address: verdict.address,
-      family: verdict.family,
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': USER_AGENT,
-        'X-Webhook-Event': delivery.event,
-        'X-Operation-Id': delivery.operationId,
-        'X-Webhook-Id': delivery.deliveryId,
-        'X-Webhook-Timestamp': timestamp,
-        'X-Webhook-Signature': signWebhook(this.#secret, timestamp, delivery.body),
-      },
-      body: delivery.body,
-      timeoutMs: this.#timeoutMs,
-      signal: this.#closing.signal,
-    });
-    const { statusCode } = response;
-    if (statusCode >= 200 && statusCode < 300) return { outcome: 'delivered', statusCode };
-    if (statusCode >= 300 && statusCode < 400) {
-      const location = response.location === undefined ? '' : ` to ${response.location}`;
-      return { outcome: 'failed', statusCode, error: `redirect${location} not followed`, errorCode: WEBHOOK_FAILURE.redirect };
-    }
-    return { outcome: 'failed', statusCode, error: `receiver answered ${statusCode}`, errorCode: WEBHOOK_FAILURE.status };
-  }
-
-  #finishAttempt(delivery: Delivery, startedAt: number, result: AttemptResult): void {
+  #finishAttempt(delivery: Delivery, startedAt: number, deadline: NodeJS.Timeout, result: AttemptResult): void {
+    clearTimeout(deadline);
+    delivery.attemptController = null;
+    this.#sending.delete(delivery);
+    this.#queue.release(delivery.origin);
     const record: DeliveryAttempt = {
       attempt: delivery.attempt,
       at: new Date(startedAt).toISOString(),
@@ -192,17 +241,47 @@ export class WebhookDispatcher {
       ...result,
     };
     // A refusal is final: the allowlist does not change while the server runs.
-    const retry = result.outcome === 'failed' && delivery.attempt < this.#maxAttempts && !this.#closing.signal.aborted;
+    const retry = result.outcome === 'failed' && delivery.attempt < this.#maxAttempts && !this.#closed && !delivery.cancelled;
     if (retry) {
       const delayMs = this.#backoffMs(delivery.attempt);
       record.nextAttemptAt = new Date(this.#now() + delayMs).toISOString();
-      const timer = this.#schedule(() => {
-        this.#pendingRetries.delete(timer);
-        this.#startAttempt(delivery);
+      delivery.state = 'backoff';
+      delivery.retryTimer = this.#schedule(() => {
+        delivery.retryTimer = null;
+        delivery.state = 'waiting';
+        this.#queue.push(delivery.origin, delivery);
       }, delayMs);
-      this.#pendingRetries.add(timer);
+    } else {
+      this.#end(delivery);
     }
     this.#report(delivery.record, record);
+  }
+
+  /** The queue was full and this delivery was the oldest of the longest line: recorded and logged, never silent. */
+  #drop(delivery: Delivery): void {
+    this.#end(delivery);
+    const record: DeliveryAttempt = {
+      attempt: delivery.attempt + 1,
+      at: new Date(this.#now()).toISOString(),
+      deliveryId: delivery.deliveryId,
+      event: delivery.event,
+      url: delivery.url,
+      outcome: 'dropped',
+      error: `not sent: more than ${this.#maxQueued} deliveries were waiting (--webhook.max-queued) and ${delivery.origin} had the most`,
+      errorCode: WEBHOOK_FAILURE.queueFull,
+    };
+    const details = { deliveryId: delivery.deliveryId, operationId: delivery.operationId, origin: delivery.origin, attempt: record.attempt };
+    if (this.#logger !== undefined) this.#logger.warn(details, 'webhook delivery dropped: queue full');
+    else process.emitWarning(`webhook delivery ${delivery.deliveryId} dropped: queue full`, { code: WEBHOOK_FAILURE.queueFull });
+    this.#report(delivery.record, record);
+  }
+
+  #end(delivery: Delivery): void {
+    delivery.state = 'ended';
+    const deliveries = this.#byOperation.get(delivery.operationId);
+    if (deliveries === undefined) return; // cancelled, or the dispatcher closed
+    deliveries.delete(delivery);
+    if (deliveries.size === 0) this.#byOperation.delete(delivery.operationId);
   }
 
   #report(recorder: DeliveryRecorder, attempt: DeliveryAttempt): void {
@@ -227,14 +306,8 @@ export class WebhookDispatcher {
   }
 }
 
-/** The record fields of an attempt that failed with `error`. */
-function failure(error: unknown): AttemptResult {
-  const code = (error as { code?: unknown } | null)?.code;
-  return {
-    outcome: 'failed',
-    error: error instanceof Error ? error.message : String(error),
-    ...(typeof code === 'string' ? { errorCode: code } : {}),
-  };
+function abortWithTimeout(controller: AbortController, timeoutMs: number): void {
+  controller.abort(new WebhookTimeoutError(timeoutMs));
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -38,7 +38,7 @@ export class WebhookTimeoutError extends WebhookError {
   }
 }
 
-/** The dispatcher was closed while the attempt was running or before it started. */
+/** The dispatcher was closed while the attempt was running or before the delivery started. */
 export class WebhookClosedError extends WebhookError {
   constructor() {
     super('ERR_WEBHOOK_CLOSED', 'the webhook dispatcher is closed');
@@ -55,4 +55,6 @@ export const WEBHOOK_FAILURE = {
   payload: 'ERR_WEBHOOK_PAYLOAD',
   /** The receiver answered 3xx; redirects are never followed. */
   redirect: 'ERR_WEBHOOK_REDIRECT',
+  /** The queue of waiting deliveries was full and this one was dropped unsent (outcome `dropped`). */
+  queueFull: 'ERR_WEBHOOK_QUEUE_FULL',
 } as const;

@@ -1,7 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { WebhookTimeoutError } from './webhook-errors.js';
 
 /** One POST to a webhook receiver, at an address the allowlist already checked. */
 export interface WebhookRequest {
@@ -13,9 +12,11 @@ export interface WebhookRequest {
   family: 4 | 6;
   headers: OutgoingHttpHeaders;
   body: string;
-  /** Deadline for connecting, sending and receiving the status line, in ms. */
-  timeoutMs: number;
-  /** Aborts the attempt (dispatcher closed); the request fails with `signal.reason`. */
+  /**
+   * Aborts the attempt (its deadline, or the dispatcher closing); the request fails with
+   * `signal.reason`. One signal per attempt: a signal shared by every attempt in flight would
+   * collect one 'abort' listener each, and Node warns past 10 (MaxListenersExceededWarning).
+   */
   signal: AbortSignal;
 }
 
@@ -60,7 +61,6 @@ export function postWebhook(webhook: WebhookRequest): Promise<WebhookResponse> {
     const settle = (error: unknown, response?: WebhookResponse): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(deadline);
       webhook.signal.removeEventListener('abort', onAbort);
       if (response === undefined) reject(error);
       else resolve(response);
@@ -68,9 +68,6 @@ export function postWebhook(webhook: WebhookRequest): Promise<WebhookResponse> {
     const onAbort = (): void => {
       request.destroy(webhook.signal.reason as Error);
     };
-    const deadline = setTimeout(() => request.destroy(new WebhookTimeoutError(webhook.timeoutMs)), webhook.timeoutMs);
-    // The request's socket keeps the process alive while the attempt runs; the deadline need not.
-    deadline.unref();
     webhook.signal.addEventListener('abort', onAbort, { once: true });
     // After the status line has settled the attempt, a later error (the receiver resetting the
     // connection we are tearing down) cannot change its outcome; `settle` ignores it, and the

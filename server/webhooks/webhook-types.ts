@@ -29,7 +29,8 @@ export interface DeliveryAttempt {
   deliveryId: string;
   event: WebhookEvent;
   url: string;
-  outcome: 'delivered' | 'failed' | 'refused';
+  /** `dropped`: never sent, because the queue of waiting deliveries was full (`errorCode` ERR_WEBHOOK_QUEUE_FULL). */
+  outcome: 'delivered' | 'failed' | 'refused' | 'dropped';
   /** The receiver's status, when it answered. */
   statusCode?: number;
   /** Why the attempt did not deliver. */
@@ -48,9 +49,10 @@ export interface WebhookTimer {
   cancel(): void;
 }
 
-/** Where a recorder's exception is reported; pino's Logger fits. */
+/** Where a recorder's exception and a dropped delivery are reported; pino's Logger fits. */
 export interface WebhookLogger {
   error(details: object, message: string): void;
+  warn(details: object, message: string): void;
 }
 
 export interface WebhookDispatcherOptions {
@@ -59,8 +61,27 @@ export interface WebhookDispatcherOptions {
   secret: string;
   /** Attempts per delivery, the first included. @defaultValue 8 */
   maxAttempts?: number;
-  /** Deadline of one attempt, from connecting to the response status line, in ms. @defaultValue 10000 */
+  /**
+   * Deadline of one attempt, from its start (DNS lookup, connecting, sending) to the response
+   * status line, in ms; a timeout is a failed attempt, retried like any other. @defaultValue 10000
+   */
   timeoutMs?: number;
+  /**
+   * Attempts in flight at once, all targets together; each holds one socket (one file
+   * descriptor). @defaultValue 64
+   */
+  maxConcurrent?: number;
+  /**
+   * Attempts in flight at once to one origin (scheme, host and port), so that a receiver that
+   * hangs until the timeout holds only this many of the `maxConcurrent` slots. @defaultValue 8
+   */
+  maxPerHost?: number;
+  /**
+   * Deliveries waiting for a slot (first attempts and retries that are due). Beyond it the oldest
+   * waiting delivery of the origin with the most waiting is dropped, recorded with outcome
+   * `dropped`, and logged. Retries still in their backoff do not count. @defaultValue 4096
+   */
+  maxQueued?: number;
   /** Backoff before retry n is drawn from [0, min(maxDelayMs, baseDelayMs * 2^(n-1))), in ms. @defaultValue 1000 */
   baseDelayMs?: number;
   /** Cap of one backoff delay, in ms. @defaultValue 300000 (5 min) */

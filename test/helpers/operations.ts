@@ -25,9 +25,10 @@ export interface DeliveryAttempt {
   deliveryId: string;
   event: string;
   url: string;
-  outcome: 'delivered' | 'failed' | 'refused';
+  outcome: 'delivered' | 'failed' | 'refused' | 'dropped';
   statusCode?: number;
   error?: string;
+  errorCode?: string;
   nextAttemptAt?: string;
 }
 

@@ -1,0 +1,96 @@
+import type { WebhookAllowlist } from './webhook-allowlist.js';
+import type { WebhookEvent } from './webhook-events.js';
+import { WEBHOOK_FAILURE } from './webhook-errors.js';
+import { postWebhook } from './webhook-request.js';
+import { signWebhook } from './webhook-signature.js';
+import { parseWebhookTarget } from './webhook-target.js';
+import type { DeliveryAttempt } from './webhook-types.js';
+
+/*
+ * One attempt of one delivery: check the target, sign, POST, classify the answer. The
+ * dispatcher owns the rest: limits, the deadline, retries.
+ */
+
+/** The record fields an attempt decides. */
+export type AttemptResult = Pick<DeliveryAttempt, 'outcome' | 'statusCode' | 'error' | 'errorCode'>;
+
+/** What every attempt of a dispatcher shares. */
+export interface AttemptSettings {
+  readonly allowlist: WebhookAllowlist;
+  readonly secret: string;
+  readonly now: () => number;
+}
+
+/** What an attempt needs of its delivery. */
+export interface AttemptDelivery {
+  readonly deliveryId: string;
+  readonly event: WebhookEvent;
+  readonly url: string;
+  readonly operationId: string;
+  readonly body: string;
+}
+
+const USER_AGENT = 'arango-async-jobs-webhook/1';
+
+/** Runs one attempt; rejects with the network, lookup, timeout or close error that failed it. */
+export async function sendAttempt(settings: AttemptSettings, delivery: AttemptDelivery, signal: AbortSignal): Promise<AttemptResult> {
+  const verdict = await untilAborted(settings.allowlist.check(delivery.url), signal);
+  if (!verdict.allowed) return { outcome: 'refused', error: verdict.reason, errorCode: WEBHOOK_FAILURE.refused };
+  const target = parseWebhookTarget(delivery.url);
+  // Unreachable after an allowed verdict (the allowlist parses the same way); narrows the type.
+  if (typeof target === 'string') return { outcome: 'refused', error: target, errorCode: WEBHOOK_FAILURE.refused };
+  // Signed per attempt: a retry minutes later carries a fresh timestamp, so receivers can
+  // refuse old timestamps (replays) without refusing late retries.
+  const timestamp = String(Math.floor(settings.now() / 1000));
+  const response = await postWebhook({
+    url: target.url,
+    host: target.host,
+    address: verdict.address,
+    family: verdict.family,
+    headers: {
+      'Content-Type': 'application/json',
+      'User-Agent': USER_AGENT,
+      'X-Webhook-Event': delivery.event,
+      'X-Operation-Id': delivery.operationId,
+      'X-Webhook-Id': delivery.deliveryId,
+      'X-Webhook-Timestamp': timestamp,
+      'X-Webhook-Signature': signWebhook(settings.secret, timestamp, delivery.body),
+    },
+    body: delivery.body,
+    signal,
+  });
+  const { statusCode } = response;
+  if (statusCode >= 200 && statusCode < 300) return { outcome: 'delivered', statusCode };
+  if (statusCode >= 300 && statusCode < 400) {
+    const location = response.location === undefined ? '' : ` to ${response.location}`;
+    return { outcome: 'failed', statusCode, error: `redirect${location} not followed`, errorCode: WEBHOOK_FAILURE.redirect };
+  }
+  return { outcome: 'failed', statusCode, error: `receiver answered ${statusCode}`, errorCode: WEBHOOK_FAILURE.status };
+}
+
+/**
+ * `promise`, or a rejection with `signal.reason` as soon as the signal aborts. For the DNS
+ * lookup, which takes no signal: a late answer is ignored (its rejection too, so none goes
+ * unhandled), and the attempt's slot is free at its deadline.
+ */
+function untilAborted<Value>(promise: Promise<Value>, signal: AbortSignal): Promise<Value> {
+  return new Promise<Value>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+      (error: unknown) => { signal.removeEventListener('abort', onAbort); reject(error); },
+    );
+  });
+}
+
+/** The record fields of an attempt that failed with `error`. */
+export function failure(error: unknown): AttemptResult {
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    outcome: 'failed',
+    error: error instanceof Error ? error.message : String(error),
+    ...(typeof code === 'string' ? { errorCode: code } : {}),
+  };
+}
