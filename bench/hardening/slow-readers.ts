@@ -15,7 +15,7 @@
  * RSS growth is the peak VmRSS of the server process during the window minus its VmRSS just
  * before it. Attacker sockets are paused from the start (Node reads nothing into them), and
  * whether the server closed them is read from the server side's TCP state in /proc/net/tcp,
- * since a client that never reads cannot see the close. Linux only; about 20 s in all.
+ * since a client that never reads cannot see the close. Linux only; about 12 s in all.
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
