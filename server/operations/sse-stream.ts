@@ -78,6 +78,12 @@ export class SseStream implements OperationWatcher {
       const update = this.#pendingUpdate;
       this.#pendingUpdate = null;
       this.#send(update);
+    } else if (this.#pendingFinal === null) {
+      // uWS flushes what it buffered of the last frame only on a write (it leaves draining to
+      // whoever set onWritable): without one, that frame's tail waited for the next heartbeat.
+      this.#res.cork(() => {
+        this.#blocked = !this.#res.write(':\n\n');
+      });
     }
     if (!this.#blocked && this.#pendingFinal !== null) {
       const final = this.#pendingFinal;
