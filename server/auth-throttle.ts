@@ -1,0 +1,80 @@
+/**
+ * Counts failed password checks per key (a client address or a user name) and blocks a key
+ * that fails too often, fail2ban style: `maxFailures` failures within `windowMs` block it for
+ * `firstBlockMs`, and every further block of the same key doubles, up to `maxBlockMs`, until the
+ * key has been quiet for `forgetAfterMs`. At most `capacity` keys are remembered; the one that
+ * failed least recently is forgotten first, so an attacker who rotates user names or addresses
+ * cannot grow memory, only push out its own older entries (and, at worst, others' stale ones).
+ */
+export interface FailureThrottleOptions {
+  /** Failures within a window that block the key; 0 turns the throttle off. */
+  maxFailures: number;
+  windowMs: number;
+  firstBlockMs: number;
+  maxBlockMs: number;
+  forgetAfterMs: number;
+  capacity: number;
+}
+
+interface ThrottleEntry {
+  failures: number;
+  windowStartMs: number;
+  blockedUntilMs: number;
+  /** How many times the key was blocked since it was last forgotten: the backoff's exponent. */
+  blocks: number;
+  lastFailureMs: number;
+}
+
+export class FailureThrottle {
+  readonly #options: FailureThrottleOptions;
+  // Map order is insertion order; a failure re-inserts its key, so the first key failed least recently.
+  readonly #entries = new Map<string, ThrottleEntry>();
+
+  constructor(options: FailureThrottleOptions) {
+    this.#options = options;
+  }
+
+  /** Remembered keys (for tests and metrics). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** How long `key` must still wait, in ms; 0 when it may try. */
+  blockedForMs(key: string, nowMs: number): number {
+    if (this.#options.maxFailures === 0) return 0;
+    const entry = this.#entries.get(key);
+    return entry === undefined || entry.blockedUntilMs <= nowMs ? 0 : entry.blockedUntilMs - nowMs;
+  }
+
+  recordFailure(key: string, nowMs: number): void {
+    const options = this.#options;
+    if (options.maxFailures === 0) return;
+    let entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      this.#entries.delete(key);
+      if (nowMs - entry.lastFailureMs > options.forgetAfterMs) entry = undefined;
+    }
+    if (entry === undefined) {
+      if (this.#entries.size >= options.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+      entry = { failures: 0, windowStartMs: nowMs, blockedUntilMs: 0, blocks: 0, lastFailureMs: nowMs };
+    }
+    this.#entries.set(key, entry);
+    if (nowMs - entry.windowStartMs >= options.windowMs) {
+      entry.failures = 0;
+      entry.windowStartMs = nowMs;
+    }
+    entry.failures++;
+    entry.lastFailureMs = nowMs;
+    if (entry.failures >= options.maxFailures) {
+      entry.blockedUntilMs = nowMs + Math.min(options.firstBlockMs * 2 ** entry.blocks, options.maxBlockMs);
+      entry.blocks++;
+      entry.failures = 0;
+      entry.windowStartMs = nowMs;
+    }
+  }
+
+  /** Forgets `key`, as after a successful login of that user. */
+  forget(key: string): void {
+    this.#entries.delete(key);
+  }
+}
