@@ -8,6 +8,7 @@ import { makeUsersFile, nowSeconds, signJwt, type UsersFile } from './helpers/cr
 import { basicAuth, bearerAuth, delay, parseJson, request, type Reply } from './helpers/http.js';
 import { transitions } from './helpers/jobs.js';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
+import { TestWebSocket } from './helpers/websocket-client.js';
 
 const JWT_SECRET = 'verification-test-secret';
 const ROOT = bearerAuth(signJwt(JWT_SECRET, { iss: 'arangodb', exp: nowSeconds() + 3600 }));
@@ -20,6 +21,7 @@ let server: ServerProcess;
 before(async () => {
   users = await makeUsersFile([
     { username: 'alice', password: 'a' }, { username: 'carol', password: 'c' }, { username: 'dave', password: 'd' },
+    { username: 'wendy', password: 'w' },
   ]);
   // No address limit: this file sends many wrong passwords from 127.0.0.1 on purpose.
   server = await startServer([
@@ -87,4 +89,12 @@ test('a client that hangs up while its password is verified queues nothing', asy
   const stored = await request(server.url, 'POST', '/_admin/echo', { headers: { ...basicAuth('carol', 'c'), 'x-arango-async': 'store' }, body: 'body' });
   assert.equal(stored.status, 202, 'the same request from a client that stays is queued');
   assert.equal(await transitions(server.url, 'queued', ROOT), queuedBefore + 1);
+});
+
+test('a WebSocket upgrade waits for its password check: right upgrades, wrong is 401', async () => {
+  const attack = sendWrongPasswords('websocket');
+  const socket = await TestWebSocket.connect(server.port, '/_api/operations/ws', basicAuth('wendy', 'w'));
+  socket.close();
+  await assert.rejects(TestWebSocket.connect(server.port, '/_api/operations/ws', basicAuth('wendy', 'not-w')), /upgrade refused: "HTTP\/1.1 401 /);
+  await attack;
 });
