@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FailureThrottle, type FailureThrottleOptions } from './auth-throttle.js';
+import { addressThrottleKey, FailureThrottle, type FailureThrottleOptions } from './auth-throttle.js';
 
 const OPTIONS: FailureThrottleOptions = {
   maxFailures: 3, windowMs: 60_000, firstBlockMs: 1000, maxBlockMs: 8000, forgetAfterMs: 600_000, capacity: 100,
@@ -75,4 +75,14 @@ test('maxFailures 0 turns the throttle off and remembers nothing', () => {
   failTimes(throttle, 'a', 50, 0);
   assert.equal(throttle.blockedForMs('a', 0), 0);
   assert.equal(throttle.size, 0);
+});
+
+test('an IPv6 peer is throttled by its /64 prefix, an IPv4 (or IPv4-mapped) peer by its address', () => {
+  assert.equal(addressThrottleKey('192.0.2.7'), '192.0.2.7');
+  assert.equal(addressThrottleKey('::ffff:192.0.2.7'), '192.0.2.7');
+  assert.equal(addressThrottleKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  assert.equal(addressThrottleKey('2001:0DB8:0001:0002:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+  assert.equal(addressThrottleKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(addressThrottleKey('::1'), '0:0:0:0::/64');
+  assert.equal(addressThrottleKey('fe80::1:2:3:4'), 'fe80:0:0:0::/64');
 });

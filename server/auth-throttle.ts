@@ -78,3 +78,30 @@ export class FailureThrottle {
     this.#entries.delete(key);
   }
 }
+
+const IPV4_MAPPED_PREFIX = '::ffff:';
+
+/**
+ * The throttle key of a peer address: an IPv4 address as is (also when IPv4-mapped), an IPv6
+ * address by its /64 prefix. One IPv6 subscriber usually holds a whole /64, so keying by full
+ * address would hand an attacker 2^64 fresh keys.
+ */
+export function addressThrottleKey(address: string): string {
+  const lower = address.toLowerCase();
+  if (lower.startsWith(IPV4_MAPPED_PREFIX) && lower.includes('.')) return lower.slice(IPV4_MAPPED_PREFIX.length);
+  if (!lower.includes(':')) return lower;
+  const gap = lower.indexOf('::');
+  let hextets: string[];
+  if (gap === -1) {
+    hextets = lower.split(':');
+  } else {
+    const head = hextetsOf(lower.slice(0, gap));
+    const tail = hextetsOf(lower.slice(gap + 2));
+    hextets = [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
+  }
+  return `${hextets.slice(0, 4).map((hextet) => hextet.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+function hextetsOf(text: string): string[] {
+  return text === '' ? [] : text.split(':');
+}

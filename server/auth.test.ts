@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuthRefusal, Authenticator, hashPassword, UsersFileError, type AuthOutcome } from './auth.js';
+import { AuthRefusal, Authenticator, hashPassword, UNAUTHORIZED, UsersFileError, type AuthOutcome } from './auth.js';
 import type { Caller } from './caller.js';
 
 const SECRET = 'test-secret';
@@ -317,4 +317,14 @@ test('a JWT that is not yet valid (nbf) or whose signature is spelt non-canonica
   assert.equal((await callerOf(authenticator, `bearer ${signJwt({ iss: 'arangodb', preferred_username: 'alice', nbf: nowSeconds() - 60 })}`))?.username, 'alice');
   const token = signJwt({ iss: 'arangodb', preferred_username: 'alice', jti: 'padded' });
   assert.equal(await callerOf(authenticator, `bearer ${token}=`), null);
+});
+
+test('IPv6 peers of one /64 share their address throttle', async () => {
+  const { auth } = await throttledAuthenticator({ maxFailuresPerAddress: 2, maxFailuresPerUser: 0 });
+  assert.equal(await callerOf(auth, basic('u1', 'x'), '2001:db8:1:2::a'), null);
+  assert.equal(await callerOf(auth, basic('u2', 'x'), '2001:db8:1:2::b'), null);
+  assertThrottled(auth.verify(basic('u3', 'x'), '2001:db8:1:2:ffff::c'), 1);
+  const otherPrefix = auth.verify(basic('u3', 'x'), '2001:db8:1:3::a');
+  assert.ok(otherPrefix instanceof Promise, 'another /64 is still checked');
+  assert.equal(await otherPrefix, UNAUTHORIZED);
 });

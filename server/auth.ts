@@ -2,7 +2,7 @@ import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { ERROR_NUM } from './arango-errors.js';
 import { CredentialCache } from './auth-cache.js';
 import { decodeBasicCredentials, signJwt, splitAuthorization, verifyJwt } from './auth-credentials.js';
-import { FailureThrottle, type FailureThrottleOptions } from './auth-throttle.js';
+import { addressThrottleKey, FailureThrottle, type FailureThrottleOptions } from './auth-throttle.js';
 import { DUMMY_PASSWORD, readValidatedUsers, UsersFileError, verifyPassword, type ScryptHash } from './auth-users.js';
 import { VerificationQueue } from './auth-verification-queue.js';
 import type { Caller } from './caller.js';
@@ -160,7 +160,8 @@ export class Authenticator {
 
   #checkPassword(username: string, password: string, clientAddress: string): AuthOutcome | Promise<AuthOutcome> {
     const now = this.#now();
-    const blockedForMs = Math.max(this.#addressFailures.blockedForMs(clientAddress, now), this.#userFailures.blockedForMs(username, now));
+    const addressKey = addressThrottleKey(clientAddress);
+    const blockedForMs = Math.max(this.#addressFailures.blockedForMs(addressKey, now), this.#userFailures.blockedForMs(username, now));
     if (blockedForMs > 0) {
       // ArangoDB has no error number for "too many requests"; 420 is its "enhance your calm",
       // which it answers to clients that call too often.
@@ -174,7 +175,7 @@ export class Authenticator {
     return running.then((matches) => {
       const later = this.#now();
       if (!matches || user === undefined) {
-        this.#addressFailures.recordFailure(clientAddress, later);
+        this.#addressFailures.recordFailure(addressKey, later);
         this.#userFailures.recordFailure(username, later);
         return UNAUTHORIZED;
       }
