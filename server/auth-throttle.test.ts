@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressThrottleKey, FailureThrottle, type FailureThrottleOptions } from './auth-throttle.js';
+import { addressThrottleKey, FailureThrottle, userThrottleKey, type FailureThrottleOptions } from './auth-throttle.js';
 
 const OPTIONS: FailureThrottleOptions = {
   maxFailures: 3, windowMs: 60_000, firstBlockMs: 1000, maxBlockMs: 8000, forgetAfterMs: 600_000, capacity: 100,
@@ -85,4 +85,13 @@ test('an IPv6 peer is throttled by its /64 prefix, an IPv4 (or IPv4-mapped) peer
   assert.equal(addressThrottleKey('2001:db8::1'), '2001:db8:0:0::/64');
   assert.equal(addressThrottleKey('::1'), '0:0:0:0::/64');
   assert.equal(addressThrottleKey('fe80::1:2:3:4'), 'fe80:0:0:0::/64');
+});
+
+test('a very long user name is throttled by a short digest, so keys stay small', () => {
+  assert.equal(userThrottleKey('alice'), 'alice');
+  const long = 'x'.repeat(64 * 1024);
+  const key = userThrottleKey(long);
+  assert.ok(key.length < 64, key);
+  assert.equal(userThrottleKey(long), key);
+  assert.notEqual(userThrottleKey(`${long}y`), key);
 });

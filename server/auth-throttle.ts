@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Counts failed password checks per key (a client address or a user name) and blocks a key
  * that fails too often, fail2ban style: `maxFailures` failures within `windowMs` block it for
@@ -104,4 +106,14 @@ export function addressThrottleKey(address: string): string {
 
 function hextetsOf(text: string): string[] {
   return text === '' ? [] : text.split(':');
+}
+
+// Longer names are hashed: a login body may carry a 64 KiB "user name", and 10,000 of those
+// as keys would be 640 MiB.
+const MAX_PLAIN_USER_KEY_LENGTH = 128;
+
+/** The throttle key of a user name: the name itself, or a digest of a very long one. */
+export function userThrottleKey(username: string): string {
+  if (username.length <= MAX_PLAIN_USER_KEY_LENGTH) return username;
+  return `sha256:${createHash('sha256').update(username).digest('base64')}`;
 }

@@ -328,3 +328,24 @@ test('IPv6 peers of one /64 share their address throttle', async () => {
   assert.ok(otherPrefix instanceof Promise, 'another /64 is still checked');
   assert.equal(await otherPrefix, UNAUTHORIZED);
 });
+
+test('with the verification line full, a further password check is refused at once with 503 and Retry-After', async () => {
+  const auth = await Authenticator.load({
+    enabled: true, usersFile, jwtSecret: SECRET, maxFailuresPerAddress: 0, maxFailuresPerUser: 0, maxRunningVerifications: 2, maxWaitingVerifications: 4,
+  });
+  const inLine: Promise<AuthOutcome>[] = [];
+  let refused: AuthOutcome | Promise<AuthOutcome> | undefined;
+  // 2 running + 4 waiting; distinct headers, so none shares another's verification.
+  for (let index = 0; index < 100 && refused === undefined; index++) {
+    const outcome = auth.verify(basic(`flood-${index}`, 'x'), ADDRESS);
+    if (outcome instanceof Promise) inLine.push(outcome);
+    else refused = outcome;
+  }
+  assert.equal(inLine.length, 6);
+  assert.ok(refused instanceof AuthRefusal);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.errorNum, 503);
+  assert.equal(refused.retryAfterSeconds, 1);
+  assert.deepEqual(auth.authenticate(`bearer ${signJwt({ iss: 'arangodb', preferred_username: 'alice' })}`, ADDRESS), { username: 'alice', superuser: false }, 'JWTs need no place in line');
+  for (const outcome of await Promise.all(inLine)) assert.equal(outcome, UNAUTHORIZED);
+});

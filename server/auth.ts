@@ -2,7 +2,7 @@ import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { ERROR_NUM } from './arango-errors.js';
 import { CredentialCache } from './auth-cache.js';
 import { decodeBasicCredentials, signJwt, splitAuthorization, verifyJwt } from './auth-credentials.js';
-import { addressThrottleKey, FailureThrottle, type FailureThrottleOptions } from './auth-throttle.js';
+import { addressThrottleKey, FailureThrottle, userThrottleKey, type FailureThrottleOptions } from './auth-throttle.js';
 import { DUMMY_PASSWORD, readValidatedUsers, UsersFileError, verifyPassword, type ScryptHash } from './auth-users.js';
 import { VerificationQueue } from './auth-verification-queue.js';
 import type { Caller } from './caller.js';
@@ -35,6 +35,10 @@ export interface AuthenticatorOptions {
   maxFailuresPerAddress?: number;
   /** Failed password checks per user name within a minute before 429; 0 turns it off. @defaultValue 10 */
   maxFailuresPerUser?: number;
+  /** Password verifications run at once (each takes a libuv pool thread). @defaultValue 2 */
+  maxRunningVerifications?: number;
+  /** Password verifications waiting for a turn before further ones get 503. @defaultValue 64 */
+  maxWaitingVerifications?: number;
   /** Injectable clock, in ms. @defaultValue Date.now */
   now?: () => number;
 }
@@ -73,7 +77,7 @@ export class Authenticator {
   readonly #secret: KeyObject;
   readonly #now: () => number;
   readonly #cache = new CredentialCache(CACHE_CAPACITY, CACHE_PER_USER);
-  readonly #verifications = new VerificationQueue(MAX_RUNNING_VERIFICATIONS, MAX_WAITING_VERIFICATIONS);
+  readonly #verifications: VerificationQueue;
   readonly #addressFailures: FailureThrottle;
   readonly #userFailures: FailureThrottle;
   /** Basic headers being verified: a concurrent request with the same header waits for that result. */
@@ -84,6 +88,8 @@ export class Authenticator {
     this.#users = users;
     this.#secret = secret;
     this.#now = options.now ?? Date.now;
+    this.#verifications = new VerificationQueue(
+      options.maxRunningVerifications ?? MAX_RUNNING_VERIFICATIONS, options.maxWaitingVerifications ?? MAX_WAITING_VERIFICATIONS);
     this.#addressFailures = new FailureThrottle({ ...THROTTLE_TIMING, maxFailures: options.maxFailuresPerAddress ?? 30 });
     this.#userFailures = new FailureThrottle({ ...THROTTLE_TIMING, maxFailures: options.maxFailuresPerUser ?? 10 });
   }
@@ -161,7 +167,8 @@ export class Authenticator {
   #checkPassword(username: string, password: string, clientAddress: string): AuthOutcome | Promise<AuthOutcome> {
     const now = this.#now();
     const addressKey = addressThrottleKey(clientAddress);
-    const blockedForMs = Math.max(this.#addressFailures.blockedForMs(addressKey, now), this.#userFailures.blockedForMs(username, now));
+    const userKey = userThrottleKey(username);
+    const blockedForMs = Math.max(this.#addressFailures.blockedForMs(addressKey, now), this.#userFailures.blockedForMs(userKey, now));
     if (blockedForMs > 0) {
       // ArangoDB has no error number for "too many requests"; 420 is its "enhance your calm",
       // which it answers to clients that call too often.
@@ -176,10 +183,10 @@ export class Authenticator {
       const later = this.#now();
       if (!matches || user === undefined) {
         this.#addressFailures.recordFailure(addressKey, later);
-        this.#userFailures.recordFailure(username, later);
+        this.#userFailures.recordFailure(userKey, later);
         return UNAUTHORIZED;
       }
-      this.#userFailures.forget(username);
+      this.#userFailures.forget(userKey);
       return user.caller;
     });
   }
