@@ -13,6 +13,9 @@ export const ERROR_NUM = {
   requestEntityTooLarge: 413,
   /** ArangoDB's TRI_ERROR_RESOURCE_LIMIT ("resource limit exceeded"), sent with HTTP 429. */
   resourceLimit: 32,
+  /** ArangoDB's ERROR_HTTP_ENHANCE_YOUR_CALM, its error for a client calling too often: failed logins (HTTP 429). */
+  enhanceYourCalm: 420,
+  serviceUnavailable: 503,
   internal: 4,
   queueFull: 21003,
 } as const;

@@ -1,33 +1,46 @@
-import { createHmac, createSecretKey, randomBytes, scryptSync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { ERROR_NUM } from './arango-errors.js';
+import { CredentialCache } from './auth-cache.js';
+import { decodeBasicCredentials, signJwt, splitAuthorization, verifyJwt } from './auth-credentials.js';
+import { addressThrottleKey, FailureThrottle, userThrottleKey, type FailureThrottleOptions } from './auth-throttle.js';
+import { DUMMY_PASSWORD, readValidatedUsers, UsersFileError, verifyPassword, type ScryptHash } from './auth-users.js';
+import { VerificationQueue } from './auth-verification-queue.js';
 import type { Caller } from './caller.js';
 
 // Callers handed out are frozen and shared between requests: never mutate one.
 export type { Caller } from './caller.js';
+export { hashPassword, readUsersFile, UsersFileError, type UserEntry } from './auth-users.js';
 
-/** One entry of the users file, as stored: `{"users":[UserEntry, ...]}`. */
-export interface UserEntry {
-  username: string;
-  /** `scrypt$N$r$p$<salt base64>$<hash base64>`, as `hashPassword` makes it. */
-  passwordHash: string;
-  superuser: boolean;
+/** Why a request is not let in, as the client sees it; `retryAfterSeconds` > 0 adds a `Retry-After` header. */
+export class AuthRefusal {
+  constructor(
+    readonly status: number,
+    readonly errorNum: number,
+    readonly message: string,
+    readonly retryAfterSeconds = 0,
+  ) {}
 }
 
-/** The users file is missing, unreadable or malformed, or authentication could never succeed. */
-export class UsersFileError extends Error {
-  readonly code = 'ERR_BAD_USERS_FILE';
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UsersFileError';
-  }
-}
+/** Credentials that prove nothing: 401. */
+export const UNAUTHORIZED = new AuthRefusal(401, ERROR_NUM.unauthorized, 'not authorized to execute this request');
 
-interface ScryptHash {
-  N: number;
-  r: number;
-  p: number;
-  salt: Buffer;
-  hash: Buffer;
+/** A caller, or why not; a Promise only while a password is being verified. */
+export type AuthOutcome = Caller | AuthRefusal;
+
+export interface AuthenticatorOptions {
+  enabled: boolean;
+  usersFile?: string;
+  jwtSecret?: string;
+  /** Failed password checks per client address within a minute before 429; 0 turns it off. @defaultValue 30 */
+  maxFailuresPerAddress?: number;
+  /** Failed password checks per user name within a minute before 429; 0 turns it off. @defaultValue 10 */
+  maxFailuresPerUser?: number;
+  /** Password verifications run at once (each takes a libuv pool thread). @defaultValue 2 */
+  maxRunningVerifications?: number;
+  /** Password verifications waiting for a turn before further ones get 503. @defaultValue 64 */
+  maxWaitingVerifications?: number;
+  /** Injectable clock, in ms. @defaultValue Date.now */
+  now?: () => number;
 }
 
 interface User {
@@ -35,134 +48,50 @@ interface User {
   password: ScryptHash;
 }
 
-interface ValidatedUser {
-  entry: UserEntry;
-  password: ScryptHash;
-}
-
-interface CacheEntry {
-  caller: Caller;
-  /** Infinity for Basic credentials, the token's `exp` for a JWT. */
-  expiresAtMs: number;
-}
-
-const SCRYPT_COST = { N: 16384, r: 8, p: 1 } as const;
-const SALT_BYTES = 16;
-const HASH_BYTES = 32;
-// Bounds what a users file may ask of each verification; scrypt needs about 128 * N * r bytes.
-const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 const CACHE_CAPACITY = 1024;
+// A client holds a few live tokens and one password at a time; 8 leaves room for rotation.
+const CACHE_PER_USER = 8;
 const TOKEN_LIFETIME_SECONDS = 3600;
-const JWT_ISSUER = 'arangodb';
-const JWT_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// Two of libuv's four pool threads: the other two keep serving fs and DNS (webhook checks). At
+// ~50 ms per scrypt that is ~40 verifications/s; 64 waiting is at most ~1.6 s in line.
+const MAX_RUNNING_VERIFICATIONS = 2;
+const MAX_WAITING_VERIFICATIONS = 64;
+// A full line is the server's overload, not this client's fault (it may be its first attempt):
+// 503 Service Unavailable with Retry-After (RFC 9110 section 15.6.4), ArangoDB's errorNum 503.
+const OVERLOADED = new AuthRefusal(503, ERROR_NUM.serviceUnavailable, 'too many password verifications in progress, retry later', 1);
+const THROTTLE_TIMING = {
+  windowMs: 60_000, firstBlockMs: 1000, maxBlockMs: 300_000, forgetAfterMs: 900_000, capacity: 10_000,
+} as const satisfies Omit<FailureThrottleOptions, 'maxFailures'>;
 
 const SUPERUSER: Caller = Object.freeze({ username: 'root', superuser: true });
-// An unknown user name still costs one scrypt run, so response time does not reveal which names exist.
-const DUMMY_PASSWORD: ScryptHash = { ...SCRYPT_COST, salt: randomBytes(SALT_BYTES), hash: randomBytes(HASH_BYTES) };
-
-/** Hashes a password for the users file: scrypt (N=16384, r=8, p=1) with a random 16-byte salt. */
-export function hashPassword(password: string): string {
-  const salt = randomBytes(SALT_BYTES);
-  const hash = scryptSync(password, salt, HASH_BYTES, SCRYPT_COST);
-  return ['scrypt', SCRYPT_COST.N, SCRYPT_COST.r, SCRYPT_COST.p, salt.toString('base64'), hash.toString('base64')].join('$');
-}
-
-function parsePasswordHash(text: string): ScryptHash | undefined {
-  const parts = text.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt' || !BASE64.test(parts[4]) || !BASE64.test(parts[5])) return undefined;
-  const [N, r, p] = parts.slice(1, 4).map((part) => (/^\d{1,8}$/.test(part) ? Number(part) : 0));
-  const powerOfTwo = N >= 2 && N <= 2 ** 24 && (N & (N - 1)) === 0;
-  if (!powerOfTwo || r < 1 || r > 32 || p < 1 || p > 16 || 128 * N * r > MAX_SCRYPT_MEMORY) return undefined;
-  const salt = Buffer.from(parts[4], 'base64');
-  const hash = Buffer.from(parts[5], 'base64');
-  return hash.length >= 16 ? { N, r, p, salt, hash } : undefined;
-}
-
-function verifyPassword(password: string, stored: ScryptHash): boolean {
-  const { N, r, p } = stored;
-  const derived = scryptSync(password, stored.salt, stored.hash.length, { N, r, p, maxmem: 2 * MAX_SCRYPT_MEMORY });
-  return timingSafeEqual(derived, stored.hash);
-}
-
-function validateUser(item: unknown, where: string): ValidatedUser {
-  if (typeof item !== 'object' || item === null) throw new UsersFileError(`${where}: expected an object`);
-  const { username, passwordHash, superuser = false } = item as Record<string, unknown>;
-  // Basic credentials are `user:password`, so a name with a colon could never log in.
-  if (typeof username !== 'string' || username === '' || username.includes(':')) {
-    throw new UsersFileError(`${where}.username: expected a non-empty string without ":"`);
-  }
-  const password = typeof passwordHash === 'string' ? parsePasswordHash(passwordHash) : undefined;
-  if (password === undefined || typeof passwordHash !== 'string') {
-    throw new UsersFileError(`${where}.passwordHash: expected "scrypt$N$r$p$<salt base64>$<hash base64>"`);
-  }
-  if (typeof superuser !== 'boolean') throw new UsersFileError(`${where}.superuser: expected true or false`);
-  return { entry: { username, passwordHash, superuser }, password };
-}
-
-async function readValidatedUsers(path: string): Promise<ValidatedUser[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsersFileError(`--server.users: cannot read users file ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new UsersFileError(`--server.users: users file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  const users = (document as { users?: unknown } | null)?.users;
-  if (!Array.isArray(users)) throw new UsersFileError(`--server.users: users file ${path}: expected {"users": [...]}`);
-  const seen = new Set<string>();
-  return users.map((item: unknown, index) => {
-    const user = validateUser(item, `users file ${path}: users[${index}]`);
-    if (seen.has(user.entry.username)) {
-      throw new UsersFileError(`users file ${path}: user "${user.entry.username}" appears more than once`);
-    }
-    seen.add(user.entry.username);
-    return user;
-  });
-}
 
 /**
- * Reads and validates a users file.
- * @throws UsersFileError (`cause` holds the fs error when the file cannot be read)
- */
-export async function readUsersFile(path: string): Promise<UserEntry[]> {
-  return (await readValidatedUsers(path)).map((user) => user.entry);
-}
-
-function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-  } catch (error) {
-    // A token whose segment is not JSON is simply not a valid token.
-    if (error instanceof SyntaxError) return undefined;
-    throw error;
-  }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/**
- * Checks `Authorization` headers the way ArangoDB does: Basic against the users file,
- * Bearer as an HS256 JWT with `iss: "arangodb"`.
+ * Checks `Authorization` headers the way ArangoDB does: Basic against the users file, Bearer as
+ * an HS256 JWT with `iss: "arangodb"`. A header verified before costs one Map lookup
+ * (`cachedCaller`); JWTs verify synchronously (one HMAC); a password costs a scrypt run on the
+ * libuv pool, behind a bounded line and a throttle of failures per client address and user name.
  */
 export class Authenticator {
   readonly #enabled: boolean;
   readonly #users: ReadonlyMap<string, User>;
   readonly #secret: KeyObject;
-  // scrypt takes tens of ms on purpose; successes are remembered by their exact header so that a
-  // repeated request costs one Map lookup, while any other header (a wrong password) misses and is checked.
-  // Map order is insertion order, so the first key is the oldest.
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #now: () => number;
+  readonly #cache = new CredentialCache(CACHE_CAPACITY, CACHE_PER_USER);
+  readonly #verifications: VerificationQueue;
+  readonly #addressFailures: FailureThrottle;
+  readonly #userFailures: FailureThrottle;
+  /** Basic headers being verified: a concurrent request with the same header waits for that result. */
+  readonly #pending = new Map<string, Promise<AuthOutcome>>();
 
-  private constructor(enabled: boolean, users: ReadonlyMap<string, User>, secret: KeyObject) {
+  private constructor(enabled: boolean, users: ReadonlyMap<string, User>, secret: KeyObject, options: AuthenticatorOptions) {
     this.#enabled = enabled;
     this.#users = users;
     this.#secret = secret;
+    this.#now = options.now ?? Date.now;
+    this.#verifications = new VerificationQueue(
+      options.maxRunningVerifications ?? MAX_RUNNING_VERIFICATIONS, options.maxWaitingVerifications ?? MAX_WAITING_VERIFICATIONS);
+    this.#addressFailures = new FailureThrottle({ ...THROTTLE_TIMING, maxFailures: options.maxFailuresPerAddress ?? 30 });
+    this.#userFailures = new FailureThrottle({ ...THROTTLE_TIMING, maxFailures: options.maxFailuresPerUser ?? 10 });
   }
 
   /**
@@ -170,7 +99,7 @@ export class Authenticator {
    * 32-byte secret is made, so tokens only last as long as the process.
    * @throws UsersFileError
    */
-  static async load(options: { enabled: boolean; usersFile?: string; jwtSecret?: string }): Promise<Authenticator> {
+  static async load(options: AuthenticatorOptions): Promise<Authenticator> {
     if (options.enabled && options.usersFile === undefined && options.jwtSecret === undefined) {
       throw new UsersFileError('--server.authentication is true but neither --server.users nor --server.jwt-secret is set, so no request could authenticate');
     }
@@ -181,73 +110,94 @@ export class Authenticator {
       users.set(entry.username, { caller: Object.freeze({ username: entry.username, superuser }), password });
     }
     const secret = options.jwtSecret === undefined ? randomBytes(32) : Buffer.from(options.jwtSecret, 'utf8');
-    return new Authenticator(options.enabled, users, createSecretKey(secret));
+    return new Authenticator(options.enabled, users, createSecretKey(secret), options);
   }
 
-  /** The caller an `Authorization` header names, or null when it proves nothing. Synchronous: runs on every request. */
-  authenticate(authorization: string): Caller | null {
+  /** The caller of a header verified before (the superuser with authentication off), else undefined. Runs on every request. */
+  cachedCaller(authorization: string): Caller | undefined {
     if (!this.#enabled) return SUPERUSER;
-    const cached = this.#cache.get(authorization);
-    if (cached !== undefined) {
-      if (cached.expiresAtMs > Date.now()) return cached.caller;
-      this.#cache.delete(authorization);
-      return null;
-    }
-    const space = authorization.indexOf(' ');
-    if (space === -1) return null;
-    // Authentication schemes are case-insensitive (RFC 9110 section 11.1); ArangoDB clients send "bearer".
-    const scheme = authorization.slice(0, space).toLowerCase();
-    const credentials = authorization.slice(space + 1).trim();
-    const entry = scheme === 'basic' ? this.#checkBasic(credentials) : scheme === 'bearer' ? this.#checkBearer(credentials) : null;
-    if (entry === null) return null;
-    if (this.#cache.size >= CACHE_CAPACITY) {
-      const oldest = this.#cache.keys().next();
-      if (oldest.done !== true) this.#cache.delete(oldest.value);
-    }
-    this.#cache.set(authorization, entry);
-    return entry.caller;
+    return this.#cache.get(authorization, this.#now());
   }
 
-  /** ArangoDB's `POST /_open/auth`: a JWT valid for an hour, or null for bad credentials. */
-  issueToken(username: string, password: string): string | null {
+  /**
+   * Checks a header that `cachedCaller` did not know. Synchronous for everything but a Basic
+   * password that must be verified: refused credentials, a throttled address or user (429,
+   * costing no scrypt), a full verification line (503) and JWTs.
+   */
+  verify(authorization: string, clientAddress: string): AuthOutcome | Promise<AuthOutcome> {
+    const cached = this.cachedCaller(authorization);
+    if (cached !== undefined) return cached;
+    const parts = splitAuthorization(authorization);
+    if (parts === null) return UNAUTHORIZED;
+    if (parts.scheme === 'bearer') return this.#checkBearer(authorization, parts.credentials);
+    if (parts.scheme !== 'basic') return UNAUTHORIZED;
+    const credentials = decodeBasicCredentials(parts.credentials);
+    if (credentials === null) return UNAUTHORIZED;
+    const pending = this.#pending.get(authorization);
+    if (pending !== undefined) return pending;
+    const outcome = this.#checkPassword(credentials.username, credentials.password, clientAddress);
+    if (!(outcome instanceof Promise)) return outcome;
+    const verified = outcome.then(
+      (result) => {
+        this.#pending.delete(authorization);
+        if (!(result instanceof AuthRefusal)) this.#cache.set(authorization, result, Infinity);
+        return result;
+      },
+      (error: unknown) => {
+        this.#pending.delete(authorization);
+        throw error;
+      },
+    );
+    this.#pending.set(authorization, verified);
+    return verified;
+  }
+
+  /** `cachedCaller`, else `verify`. */
+  authenticate(authorization: string, clientAddress: string): AuthOutcome | Promise<AuthOutcome> {
+    return this.cachedCaller(authorization) ?? this.verify(authorization, clientAddress);
+  }
+
+  /** ArangoDB's `POST /_open/auth`: a JWT valid for an hour, or why not (401 for bad credentials). */
+  async issueToken(username: string, password: string, clientAddress: string): Promise<string | AuthRefusal> {
+    const outcome = await this.#checkPassword(username, password, clientAddress);
+    if (outcome instanceof AuthRefusal) return outcome;
+    return signJwt(username, this.#secret, this.#now(), TOKEN_LIFETIME_SECONDS);
+  }
+
+  #checkPassword(username: string, password: string, clientAddress: string): AuthOutcome | Promise<AuthOutcome> {
+    const now = this.#now();
+    const addressKey = addressThrottleKey(clientAddress);
+    const userKey = userThrottleKey(username);
+    const blockedForMs = Math.max(this.#addressFailures.blockedForMs(addressKey, now), this.#userFailures.blockedForMs(userKey, now));
+    if (blockedForMs > 0) {
+      // ArangoDB has no error number for "too many requests"; 420 is its "enhance your calm",
+      // which it answers to clients that call too often.
+      const retryAfterSeconds = Math.ceil(blockedForMs / 1000);
+      return new AuthRefusal(429, ERROR_NUM.enhanceYourCalm, `too many failed login attempts, retry in ${retryAfterSeconds} s`, retryAfterSeconds);
+    }
     const user = this.#users.get(username);
-    if (!verifyPassword(password, user?.password ?? DUMMY_PASSWORD) || user === undefined) return null;
-    const issuedAt = Math.floor(Date.now() / 1000);
-    const payload = { iss: JWT_ISSUER, preferred_username: username, iat: issuedAt, exp: issuedAt + TOKEN_LIFETIME_SECONDS };
-    const signedPart = `${JWT_HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return `${signedPart}.${createHmac('sha256', this.#secret).update(signedPart).digest('base64url')}`;
+    // An unknown name costs a verification too, so that timing does not reveal which names exist.
+    const running = this.#verifications.run(() => verifyPassword(password, user?.password ?? DUMMY_PASSWORD));
+    if (running === undefined) return OVERLOADED;
+    return running.then((matches) => {
+      const later = this.#now();
+      if (!matches || user === undefined) {
+        this.#addressFailures.recordFailure(addressKey, later);
+        this.#userFailures.recordFailure(userKey, later);
+        return UNAUTHORIZED;
+      }
+      this.#userFailures.forget(userKey);
+      return user.caller;
+    });
   }
 
-  #checkBasic(credentials: string): CacheEntry | null {
-    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon === -1) return null;
-    const user = this.#users.get(decoded.slice(0, colon));
-    if (!verifyPassword(decoded.slice(colon + 1), user?.password ?? DUMMY_PASSWORD) || user === undefined) return null;
-    return { caller: user.caller, expiresAtMs: Infinity };
-  }
-
-  #checkBearer(token: string): CacheEntry | null {
-    const firstDot = token.indexOf('.');
-    const secondDot = token.indexOf('.', firstDot + 1);
-    if (firstDot <= 0 || secondDot === -1 || token.includes('.', secondDot + 1)) return null;
-    const expected = createHmac('sha256', this.#secret).update(token.slice(0, secondDot)).digest();
-    const signature = Buffer.from(token.slice(secondDot + 1), 'base64url');
-    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return null;
-
-    const header = decodeJsonObject(token.slice(0, firstDot));
-    const payload = decodeJsonObject(token.slice(firstDot + 1, secondDot));
-    if (header?.alg !== 'HS256' || payload?.iss !== JWT_ISSUER) return null;
-    let expiresAtMs = Infinity;
-    if (payload.exp !== undefined) {
-      if (typeof payload.exp !== 'number' || payload.exp * 1000 <= Date.now()) return null;
-      expiresAtMs = payload.exp * 1000;
-    }
-    const username = payload.preferred_username;
+  #checkBearer(authorization: string, token: string): AuthOutcome {
+    const claims = verifyJwt(token, this.#secret, this.#now());
+    if (claims === null) return UNAUTHORIZED;
     // ArangoDB treats a token without a user name as a superuser (server-to-server) token.
-    if (username === undefined) return { caller: SUPERUSER, expiresAtMs };
-    if (typeof username !== 'string' || username === '') return null;
-    return { caller: this.#callerNamed(username), expiresAtMs };
+    const caller = claims.username === undefined ? SUPERUSER : this.#callerNamed(claims.username);
+    this.#cache.set(authorization, caller, claims.expiresAtMs);
+    return caller;
   }
 
   // The secret vouches for the name, so a name missing from the users file is still a (non-super) user.

@@ -2,7 +2,8 @@ import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult, JobUser } from '../engine/index.js';
 import { ERROR_NUM, errorBody, errorFromEngine } from './arango-errors.js';
-import type { Authenticator } from './auth.js';
+import { AuthRefusal, UNAUTHORIZED, type Authenticator } from './auth.js';
+import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 import { ANY_OWNER, type Caller } from './caller.js';
 import { Exchange, JSON_TYPE } from './exchange.js';
 import { JobApi } from './job-api.js';
@@ -104,8 +105,8 @@ export class HttpFront {
     this.#operations = options.operations;
     this.#limits = options.limits;
     this.#app = uWS.App();
-    mountOperationsSocket(this.#app, this.#table, options.operations.tracker, (authorization) =>
-      this.#authenticator.authenticate(this.#authentication ? authorization : ''));
+    mountOperationsSocket(this.#app, this.#table, options.operations.tracker, (authorization, clientAddress) =>
+      this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
     this.#app.any('/*', (res, req) => this.#onRequest(res, req));
     this.#engine.subscribe(this.#onJobEvent);
   }
@@ -165,24 +166,32 @@ export class HttpFront {
       exchange.refuseAndClose(400, ERROR_NUM.badParameter, `the request repeats its ${headers} header: refused, and the connection closed`);
       return this.#metrics.countRequest(MODE_INLINE, 400);
     }
+    if (path === '/_open/auth') return this.#login(req, exchange, method);
+    // As ArangoDB does, every other path authenticates before routing: without credentials an
+    // unknown path is 401 too, so routes cannot be enumerated.
+    const authorization = this.#authentication ? req.getHeader('authorization') : '';
+    const caller = this.#authenticator.cachedCaller(authorization);
+    if (caller !== undefined) return this.#route(req, exchange, method, path, query, headers, caller, undefined);
+    this.#authenticate(req, exchange, authorization, method, path, query, headers);
+  }
+
+  /**
+   * Everything after authentication. `body` is the body already read (while a password was
+   * verified), undefined when not read yet; `req` is then a copy of uWS's, which is gone.
+   */
+  #route(
+    req: RequestHeaders, exchange: Exchange, method: string, path: string, query: string, headers: string[], caller: Caller,
+    body: Uint8Array | null | undefined,
+  ): void {
     if (path.startsWith('/_api/job') && (path.length === 9 || path.charCodeAt(9) === 0x2f)) {
-      const caller = this.#authenticate(req, exchange);
-      if (caller !== null) {
-        this.#jobApi.handle(exchange, method, path.slice(9), query, caller);
-        this.#metrics.countRequest(MODE_INLINE, exchange.status);
-      }
-      return;
+      this.#jobApi.handle(exchange, method, path.slice(9), query, caller);
+      return this.#metrics.countRequest(MODE_INLINE, exchange.status);
     }
     if (path.startsWith('/_api/operations') && (path.length === 16 || path.charCodeAt(16) === 0x2f)) {
-      const caller = this.#authenticate(req, exchange);
-      if (caller !== null) {
-        this.#operations.api.handle(exchange, method, path.slice(16), query, caller, (name) => req.getHeader(name));
-        this.#metrics.countRequest(MODE_INLINE, exchange.status);
-      }
-      return;
+      this.#operations.api.handle(exchange, method, path.slice(16), query, caller, (name) => req.getHeader(name));
+      return this.#metrics.countRequest(MODE_INLINE, exchange.status);
     }
-    if (path === '/_open/auth') return this.#login(req, exchange, method);
-    if (path === '/_admin/metrics') return this.#serveMetrics(req, exchange, method);
+    if (path === '/_admin/metrics') return this.#serveMetrics(exchange, method);
 
     let match;
     try {
@@ -193,8 +202,6 @@ export class HttpFront {
     }
     if (match.kind === 'notFound') return this.#inlineError(exchange, 404, ERROR_NUM.notFound, `unknown path '${path}'`);
     if (match.kind === 'methodNotAllowed') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
-    const caller = this.#authenticate(req, exchange);
-    if (caller === null) return;
     const asyncHeader = req.getHeader('x-arango-async');
     let mode = asyncHeader === '' ? MODE_BLOCKING : asyncMode(asyncHeader);
     // Operations: Prefer: respond-async stores the job too; x-arango-async: true stays fire and forget.
@@ -206,7 +213,7 @@ export class HttpFront {
     }
     const arangoStore = mode === MODE_STORE && asyncHeader !== '' && asyncMode(asyncHeader) === MODE_STORE;
     const routeIndex = match.routeIndex;
-    readBody(req, exchange, this.#maxBodySize, (body) => {
+    const onBody = (body: Uint8Array | null): void => {
       if (mode === MODE_STORE && this.#operations.submit.answeredByIdempotency(intent!, caller, { method, path, query, body }, exchange, arangoStore)) {
         return this.#metrics.countRequest(MODE_STORE, exchange.status);
       }
@@ -220,7 +227,9 @@ export class HttpFront {
         }
         this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
       }, (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `webhook check failed: ${error.message}`));
-    });
+    };
+    if (body !== undefined) onBody(body);
+    else readBody(req as HttpRequest, exchange, this.#maxBodySize, onBody);
   }
 
   #submit(
@@ -308,13 +317,23 @@ export class HttpFront {
     this.#operations.tracker.onFinished(jobId);
   };
 
-  #authenticate(req: HttpRequest, exchange: Exchange): Caller | null {
-    const caller = this.#authenticator.authenticate(this.#authentication ? req.getHeader('authorization') : '');
-    if (caller === null) {
-      exchange.send(401, UNAUTHORIZED_HEADERS, UNAUTHORIZED_BODY);
-      this.#metrics.countRequest(MODE_INLINE, 401);
-    }
-    return caller;
+  /** A header not in the cache: JWTs and refusals answer now; a password is verified off the main thread while the body is read. */
+  #authenticate(
+    req: HttpRequest, exchange: Exchange, authorization: string, method: string, path: string, query: string, headers: string[],
+  ): void {
+    const outcome = this.#authenticator.verify(authorization, clientAddress(exchange));
+    if (outcome instanceof AuthRefusal) return this.#refuse(exchange, outcome);
+    if (!(outcome instanceof Promise)) return this.#route(req, exchange, method, path, query, headers, outcome, undefined);
+    whenAuthenticated(req, exchange, this.#maxBodySize, headers, outcome,
+      (request, caller) => this.#route(request, exchange, method, path, query, headers, caller, request.body),
+      (refusal) => this.#refuse(exchange, refusal));
+  }
+
+  #refuse(exchange: Exchange, refusal: AuthRefusal): void {
+    if (refusal === UNAUTHORIZED) exchange.send(401, UNAUTHORIZED_HEADERS, UNAUTHORIZED_BODY);
+    else if (refusal.retryAfterSeconds > 0) exchange.send(refusal.status, JSON_HEADERS, refusalBody(refusal), 'retry-after', String(refusal.retryAfterSeconds));
+    else exchange.send(refusal.status, JSON_HEADERS, refusalBody(refusal));
+    this.#metrics.countRequest(MODE_INLINE, refusal.status);
   }
 
   #inlineError(exchange: Exchange, status: number, errorNum: number, message: string, mode = MODE_INLINE): void {
@@ -325,6 +344,7 @@ export class HttpFront {
   /** ArangoDB's login: `POST /_open/auth {username, password}` → `{jwt}` (arangojs `db.login()`). */
   #login(req: HttpRequest, exchange: Exchange, method: string): void {
     if (method !== 'POST') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
+    const address = clientAddress(exchange);
     readBody(req, exchange, AUTH_BODY_LIMIT, (body) => {
       let credentials: { username?: unknown; password?: unknown };
       try {
@@ -336,16 +356,18 @@ export class HttpFront {
       if (typeof credentials?.username !== 'string') {
         return this.#inlineError(exchange, 400, ERROR_NUM.badParameter, 'expecting a JSON body {"username","password"}');
       }
-      const token = this.#authenticator.issueToken(credentials.username, typeof credentials.password === 'string' ? credentials.password : '');
-      if (token === null) return this.#inlineError(exchange, 401, ERROR_NUM.unauthorized, 'Wrong credentials');
-      exchange.send(200, JSON_HEADERS, JSON.stringify({ jwt: token }));
-      this.#metrics.countRequest(MODE_INLINE, 200);
+      const password = typeof credentials.password === 'string' ? credentials.password : '';
+      this.#authenticator.issueToken(credentials.username, password, address).then((token) => {
+        if (token === UNAUTHORIZED) return this.#inlineError(exchange, 401, ERROR_NUM.unauthorized, 'Wrong credentials');
+        if (token instanceof AuthRefusal) return this.#refuse(exchange, token);
+        exchange.send(200, JSON_HEADERS, JSON.stringify({ jwt: token }));
+        this.#metrics.countRequest(MODE_INLINE, 200);
+      }, (error: Error) => this.#inlineError(exchange, 500, ERROR_NUM.internal, `password verification failed: ${error.message}`));
     });
   }
 
-  #serveMetrics(req: HttpRequest, exchange: Exchange, method: string): void {
+  #serveMetrics(exchange: Exchange, method: string): void {
     if (method !== 'GET' && method !== 'HEAD') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
-    if (this.#authenticate(req, exchange) === null) return;
     this.#metrics.render().then(
       (text) => exchange.send(200, ['content-type', this.#metrics.contentType], text),
       (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `metrics failed: ${error.message}`),
@@ -356,6 +378,15 @@ export class HttpFront {
 
 interface BlockingExchange extends Exchange {
   jobId: number;
+}
+
+/** The peer's address, the key of the failed-login throttle; read while uWS's handler runs. */
+function clientAddress(exchange: Exchange): string {
+  return Buffer.from(exchange.res.getRemoteAddressAsText()).toString();
+}
+
+function refusalBody(refusal: AuthRefusal): string {
+  return errorBody(refusal.status, refusal.errorNum, refusal.message);
 }
 
 /** `true` is fire and forget, `store` keeps the result; any other value means blocking (ArangoDB). */

@@ -36,7 +36,10 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const logger = createLogger(options.logLevel);
-  const authenticator = await startupStep(() => Authenticator.load({ enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret }));
+  const authenticator = await startupStep(() => Authenticator.load({
+    enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret,
+    maxFailuresPerAddress: options.authMaxFailuresPerAddress, maxFailuresPerUser: options.authMaxFailuresPerUser,
+  }));
   const engine = await startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,

@@ -29,6 +29,8 @@ test('no arguments give the documented defaults', () => {
     authentication: false,
     jwtSecret: undefined,
     usersFile: undefined,
+    authMaxFailuresPerAddress: 30,
+    authMaxFailuresPerUser: 10,
     handlerModules: [],
     cancelGraceMs: 250,
     jobTimeoutMs: 0,
@@ -54,7 +56,8 @@ test('--name value and --name=value set every option alike', () => {
   const spaced = [
     '--server.endpoint', 'tcp://0.0.0.0:0', '--server.threads', '3', '--server.worker-concurrency', '8',
     '--server.maximal-queue-size', '100', '--server.authentication', 'true', '--server.jwt-secret', 's3cret',
-    '--server.users', 'users.json', '--server.handlers', 'h.js', '--job.cancel-grace', '0', '--job.timeout', '1.5',
+    '--server.users', 'users.json', '--server.auth-max-failures-per-address', '0', '--server.auth-max-failures-per-user', '5',
+    '--server.handlers', 'h.js', '--job.cancel-grace', '0', '--job.timeout', '1.5',
     '--server.max-body-size', '1024', '--log.level', 'debug', '--server.shutdown-timeout', '500',
     '--job.retention', '60', '--webhook.allow', '127.0.0.1,hooks.example.com', '--webhook.secret', 'w',
     '--server.demo-handlers', 'true', '--server.max-queued-per-user', '10',
@@ -66,7 +69,8 @@ test('--name value and --name=value set every option alike', () => {
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
   const expected: ServerOptions = {
     host: '0.0.0.0', port: 0, threads: 3, workerConcurrency: 8, maximalQueueSize: 100, authentication: true,
-    jwtSecret: 's3cret', usersFile: resolve('users.json'), handlerModules: [resolve('h.js')], cancelGraceMs: 0,
+    jwtSecret: 's3cret', usersFile: resolve('users.json'),
+    authMaxFailuresPerAddress: 0, authMaxFailuresPerUser: 5, handlerModules: [resolve('h.js')], cancelGraceMs: 0,
     jobTimeoutMs: 1500, maxBodySize: 1024, logLevel: 'debug', shutdownTimeoutMs: 500, retentionMs: 60_000,
     webhookAllow: ['127.0.0.1', 'hooks.example.com'], webhookSecret: 'w', webhookMaxAttempts: 3,
     demoHandlers: true, maxQueuedPerUser: 10, maxStoredPerUser: 20, rateLimit: 5,
@@ -147,6 +151,8 @@ test('out-of-range numbers are refused', () => {
   assertBadOption(['--job.timeout', '2147484'], /got "2147484"/);
   for (const name of ['--webhook.max-concurrent', '--webhook.max-per-host', '--webhook.max-queued']) assertBadOption([name, '0'], /got "0"/);
   assertBadOption(['--server.endpoint', 'tcp://127.0.0.1:65536'], /^--server.endpoint: expected tcp:\/\/HOST:PORT/);
+  assertBadOption(['--server.auth-max-failures-per-address', '-1'], /^--server.auth-max-failures-per-address: expected an integer from 0/);
+  assertBadOption(['--server.auth-max-failures-per-user', '1.5'], /^--server.auth-max-failures-per-user: expected an integer from 0/);
 });
 
 test('malformed booleans, endpoints and log levels are refused', () => {
@@ -166,7 +172,8 @@ test('help lists every option with its default, aligned', () => {
   const help = renderHelp();
   const names = [
     '--server.endpoint', '--server.threads', '--server.worker-concurrency', '--server.maximal-queue-size',
-    '--server.authentication', '--server.jwt-secret', '--server.users', '--server.handlers', '--job.cancel-grace',
+    '--server.authentication', '--server.jwt-secret', '--server.users', '--server.auth-max-failures-per-address',
+    '--server.auth-max-failures-per-user', '--server.handlers', '--job.cancel-grace',
     '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--job.retention',
     '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--webhook.timeout', '--webhook.max-concurrent',
     '--webhook.max-per-host', '--webhook.max-queued', '--server.demo-handlers',

@@ -19,6 +19,10 @@ export interface ServerOptions {
   jwtSecret: string | undefined;
   /** Absolute path. */
   usersFile: string | undefined;
+  /** Failed password checks per client address within a minute before 429; 0: no limit. */
+  authMaxFailuresPerAddress: number;
+  /** Failed password checks per user name within a minute before 429; 0: no limit. */
+  authMaxFailuresPerUser: number;
   /** Absolute paths, in command-line order. */
   handlerModules: string[];
   /** Grace period a cancelled job gets to stop, in ms. */
@@ -162,6 +166,17 @@ const USERS: OptionSpec<string | undefined> = {
   name: '--server.users', valueName: 'FILE', help: 'JSON users file (see scripts/add-user)',
   defaultValue: () => undefined, parse: (value, name) => resolve(parseNonEmpty(value, name)),
 };
+// Behind a reverse proxy every client has the proxy's address: raise or turn off the address limit there.
+const AUTH_MAX_FAILURES_PER_ADDRESS: OptionSpec<number> = {
+  name: '--server.auth-max-failures-per-address', valueName: 'N',
+  help: 'failed password checks from one client address within a minute before further attempts get 429 (0: no limit)',
+  defaultValue: () => 30, parse: integerIn(0, 1_000_000, 'an integer from 0 to 1000000'),
+};
+const AUTH_MAX_FAILURES_PER_USER: OptionSpec<number> = {
+  name: '--server.auth-max-failures-per-user', valueName: 'N',
+  help: 'failed password checks for one user name within a minute before further attempts get 429 (0: no limit)',
+  defaultValue: () => 10, parse: integerIn(0, 1_000_000, 'an integer from 0 to 1000000'),
+};
 const HANDLERS: OptionSpec<string[]> = {
   name: '--server.handlers', valueName: 'PATH', help: 'handler module to load; repeat for more, in order',
   defaultValue: () => [], repeatable: true,
@@ -268,7 +283,8 @@ const RATE_LIMIT: OptionSpec<number> = {
 
 // Method syntax in OptionSpec makes `parse` bivariant, so each spec fits this wider type.
 const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
-  ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS, HANDLERS,
+  ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS,
+  AUTH_MAX_FAILURES_PER_ADDRESS, AUTH_MAX_FAILURES_PER_USER, HANDLERS,
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
   WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
   DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
@@ -320,6 +336,8 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     authentication: read(AUTHENTICATION),
     jwtSecret: read(JWT_SECRET),
     usersFile: read(USERS),
+    authMaxFailuresPerAddress: read(AUTH_MAX_FAILURES_PER_ADDRESS),
+    authMaxFailuresPerUser: read(AUTH_MAX_FAILURES_PER_USER),
     handlerModules: read(HANDLERS),
     cancelGraceMs: read(CANCEL_GRACE),
     jobTimeoutMs: read(JOB_TIMEOUT),

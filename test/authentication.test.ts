@@ -79,6 +79,37 @@ describe('refused credentials are 401 before anything is queued', () => {
   test('an unknown scheme', async () => {
     await assertUnauthorizedEverywhere({ authorization: `Token ${signJwt(JWT_SECRET, { iss: 'arangodb' })}` });
   });
+
+  test('without credentials an unknown path or method is 401, not 404 or 405, so routes cannot be enumerated', async () => {
+    for (const [method, path] of [['GET', '/no/such/path'], ['GET', '/_db/_system/_api/nothing-here'], ['DELETE', '/_api/version'],
+      ['GET', '/_api/operations'], ['GET', '/_api/job/nonsense'], ['POST', '/_admin/metrics']]) {
+      const reply = await request(server.url, method, path, { headers: { 'x-arango-async': 'store' } });
+      assertArangoError(reply, 401, 401);
+      assert.match(reply.headers.get('www-authenticate') ?? '', /^Bearer /);
+    }
+    assertArangoError(await request(server.url, 'GET', '/no/such/path', { headers: ALICE }), 404, 404);
+    assertArangoError(await request(server.url, 'DELETE', '/_api/version', { headers: ALICE }), 405, 405);
+  });
+
+  test('Basic credentials with junk before or after the base64, or not canonical, are 401', async () => {
+    const valid = Buffer.from('alice:x').toString('base64');
+    assert.equal((await request(server.url, 'GET', '/_api/version', { headers: { authorization: `Basic ${valid}` } })).status, 200);
+    for (const credentials of [`${valid}junk`, `${valid}=`, valid.replace(/=+$/, ''), `${valid.slice(0, 4)}\t${valid.slice(4)}`, `x${valid}`, valid.replace('eA==', 'eB==')]) {
+      await assertUnauthorizedEverywhere({ authorization: `Basic ${credentials}` });
+    }
+  });
+
+  test('a JWT before its nbf, or with a non-canonical signature, is 401', async () => {
+    const claims = { iss: 'arangodb', preferred_username: 'alice' };
+    await assertUnauthorizedEverywhere(bearerAuth(signJwt(JWT_SECRET, { ...claims, nbf: nowSeconds() + 600 })));
+    assert.equal((await request(server.url, 'GET', '/_api/version', { headers: bearerAuth(signJwt(JWT_SECRET, { ...claims, nbf: nowSeconds() - 5 })) })).status, 200);
+    const token = signJwt(JWT_SECRET, { ...claims, jti: 'canonical' });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The 43rd character of a 32-byte signature carries 2 unused bits: flipping one decodes to the same bytes.
+    const flipped = `${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.at(-1)!) ^ 1]}`;
+    await assertUnauthorizedEverywhere(bearerAuth(flipped));
+    await assertUnauthorizedEverywhere(bearerAuth(`${token}=`));
+  });
 });
 
 describe('accepted credentials', () => {

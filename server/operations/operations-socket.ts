@@ -1,4 +1,7 @@
-import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { STATUS_CODES } from 'node:http';
+import type { HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import { ERROR_NUM, errorBody } from '../arango-errors.js';
+import { AuthRefusal, type AuthOutcome } from '../auth.js';
 import type { Caller } from '../caller.js';
 import type { JobTable } from '../job-table.js';
 import type { OperationEvent } from './operation-event.js';
@@ -26,7 +29,7 @@ export function mountOperationsSocket(
   app: TemplatedApp,
   table: JobTable,
   tracker: OperationTracker,
-  authenticate: (authorization: string) => Caller | null,
+  authenticate: (authorization: string, clientAddress: string) => AuthOutcome | Promise<AuthOutcome>,
 ): void {
   const behaviour = {
     maxPayloadLength: 64 * 1024,
@@ -34,13 +37,20 @@ export function mountOperationsSocket(
     maxBackpressure: 1024 * 1024,
     sendPingsAutomatically: true,
     upgrade: (res: import('uWebSockets.js').HttpResponse, req: import('uWebSockets.js').HttpRequest, context: import('uWebSockets.js').us_socket_context_t) => {
-      const caller = authenticate(req.getHeader('authorization'));
-      if (caller === null) {
-        res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: true, code: 401, errorNum: 401, errorMessage: 'not authorized to execute this request' }));
-        return;
-      }
-      const data: SocketData = { caller, subscriptions: new Map(), closed: false };
-      res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      const outcome = authenticate(req.getHeader('authorization'), Buffer.from(res.getRemoteAddressAsText()).toString());
+      const handshake: Handshake = {
+        key: req.getHeader('sec-websocket-key'), protocol: req.getHeader('sec-websocket-protocol'),
+        extensions: req.getHeader('sec-websocket-extensions'), context, aborted: false,
+      };
+      if (!(outcome instanceof Promise)) return finishUpgrade(res, outcome, handshake);
+      // A password being verified: uWS lets the upgrade finish later, from a corked callback.
+      res.onAborted(() => { handshake.aborted = true; });
+      outcome.then(
+        (result) => { if (!handshake.aborted) res.cork(() => finishUpgrade(res, result, handshake)); },
+        (error: Error) => {
+          if (!handshake.aborted) res.cork(() => refuseUpgrade(res, new AuthRefusal(500, ERROR_NUM.internal, `password verification failed: ${error.message}`)));
+        },
+      );
     },
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
       let command: { subscribe?: unknown; unsubscribe?: unknown };
@@ -84,6 +94,26 @@ export function mountOperationsSocket(
   };
   app.ws('/_api/operations/ws', behaviour);
   app.ws('/_db/:database/_api/operations/ws', behaviour);
+}
+
+interface Handshake {
+  key: string;
+  protocol: string;
+  extensions: string;
+  context: us_socket_context_t;
+  aborted: boolean;
+}
+
+function finishUpgrade(res: HttpResponse, outcome: AuthOutcome, handshake: Handshake): void {
+  if (outcome instanceof AuthRefusal) return refuseUpgrade(res, outcome);
+  const data: SocketData = { caller: outcome, subscriptions: new Map(), closed: false };
+  res.upgrade(data, handshake.key, handshake.protocol, handshake.extensions, handshake.context);
+}
+
+function refuseUpgrade(res: HttpResponse, refusal: AuthRefusal): void {
+  res.writeStatus(`${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Unknown'}`).writeHeader('content-type', 'application/json');
+  if (refusal.retryAfterSeconds > 0) res.writeHeader('retry-after', String(refusal.retryAfterSeconds));
+  res.end(errorBody(refusal.status, refusal.errorNum, refusal.message));
 }
 
 /** One operation watched over one socket; holds back (coalesces) updates while the socket is congested. */
