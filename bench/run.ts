@@ -2,7 +2,8 @@
  * The whole benchmark suite in one run, or one part of it:
  *
  *   npm run bench                  everything, in under 5 minutes on 2 cores
- *   npm run bench -- codec         one part: dispatch, cancel, codec, jobs, memory, load,
+ *   npm run bench -- codec         one part: dispatch, cancel, codec, jobs, memory, auth-flood,
+ *                                  slow-readers, webhook-fds, load,
  *   npm run bench -- store-fetch   or one load scenario on every target (`load:cancel` for the
  *                                  cancel scenario, as `cancel` is the micro-benchmark)
  *
@@ -23,6 +24,9 @@ import { runDispatchBench } from './dispatch.js';
 import { runJobsBench } from './jobs.js';
 import { LOAD_TARGET_NAMES, ServerProcess, loadTargetCommand, runLoad } from './load/index.js';
 import type { LoadTargetName, ScenarioName, ServerCommand } from './load/index.js';
+import { runAuthFloodBench } from './hardening/auth-flood.js';
+import { runSlowReadersBench } from './hardening/slow-readers.js';
+import { runWebhookFdsBench } from './hardening/webhook-fds.js';
 import { runMemoryBench } from './memory.js';
 import { parseSelection } from './parse-selection.js';
 import { formatNumber, oneLine } from './report/format.js';
@@ -59,6 +63,7 @@ const PART_TIMEOUT_MS = 120_000;
  */
 const PART_ENVIRONMENT: PartEnvironment = {
   dispatch: {}, cancel: { CANCEL_BENCH_JOBS: '50', CANCEL_BENCH_SPIN_JOBS: '20' }, codec: {}, jobs: {}, memory: {},
+  'auth-flood': {}, 'slow-readers': {}, 'webhook-fds': {},
 };
 /** argv[2] of a child process that runs one micro-benchmark and sends back its result. */
 const CHILD_FLAG = '--run-part-in-child';
@@ -86,6 +91,7 @@ function describeError(error: unknown): string {
 
 const MICRO_PARTS: Readonly<Record<MicroPartName, () => Promise<unknown>>> = {
   dispatch: runDispatchBench, cancel: runCancelBench, codec: runCodecBench, jobs: runJobsBench, memory: runMemoryBench,
+  'auth-flood': () => runAuthFloodBench(), 'slow-readers': () => runSlowReadersBench(), 'webhook-fds': () => runWebhookFdsBench(),
 };
 
 function targetCommand(target: LoadTargetName, scenario: ScenarioName): { command: ServerCommand; settings: string } {

@@ -77,8 +77,11 @@ describe('webhook deliveries to receivers that never answer', () => {
     assert.equal(first.peakOpen + second.peakOpen <= MAX_CONCURRENT + 1, true, `peaks ${first.peakOpen} + ${second.peakOpen}`);
     assert.ok(first.peakOpen <= MAX_PER_HOST && second.peakOpen <= MAX_PER_HOST, `per host: ${first.peakOpen}, ${second.peakOpen}`);
     assert.equal(first.accepted + second.accepted, MAX_CONCURRENT, 'the other deliveries wait without a socket');
-    // The test's own keep-alive connections to the server (at most 10 submits at once) come on top.
-    const bound = baseFds + MAX_CONCURRENT + 10 + 10;
+    // The test's own keep-alive connections to the server (at most 10 submits at once) come on
+    // top, with slack for what a busy machine keeps open a moment longer (fetch's sockets, the
+    // workers' handles): the bound is about the limits, far below one fd per operation.
+    const bound = baseFds + MAX_CONCURRENT + 40;
+    assert.ok(bound < baseFds + OPERATIONS / 2);
     assert.ok(peakFds <= bound, `server fds peaked at ${peakFds} (base ${baseFds}, bound ${bound})`);
     assert.doesNotMatch(server.stderr, /MaxListenersExceededWarning/);
   });

@@ -16,6 +16,45 @@ function check(description: string, ratio: number | undefined, bound: 'at most' 
   return { description, measured: `${formatNumber(shown, 2)}×`, pass: bound === 'at most' ? ratio <= limit : ratio >= limit };
 }
 
+/** A bar on figures a hardening part returns: `values` reads them, undefined when it did not run or failed. */
+function hardeningCheck(micro: readonly MicroRun[], part: MicroRun['part'], description: string,
+  values: (data: Record<string, unknown>) => { measured: string; pass: boolean } | undefined): TargetCheck | undefined {
+  const run = micro.find((entry) => entry.part === part);
+  if (run === undefined) return undefined;
+  const outcome = isRecord(run.data) ? values(run.data) : undefined;
+  return outcome === undefined ? { description, measured: 'not measured', pass: undefined } : { description, ...outcome };
+}
+
+function numbers(list: unknown, key: string): number[] {
+  return Array.isArray(list) ? list.map((item) => (isRecord(item) ? Number(item[key]) : Number.NaN)) : [];
+}
+
+/** The hardening issue's bars: a cached client under a wrong-password flood, never-reading clients, webhook fds. */
+function hardeningChecks(micro: readonly MicroRun[]): TargetCheck[] {
+  const checks = [
+    hardeningCheck(micro, 'auth-flood', 'auth flood: cached client p50 < 20 ms and p99 < 100 ms', (data) => {
+      const under = isRecord(data.underAttack) ? data.underAttack : undefined;
+      if (under === undefined) return undefined;
+      const p50 = Number(under.p50Ms);
+      const p99 = Number(under.p99Ms);
+      return { measured: `${formatNumber(p50, 2)} / ${formatNumber(p99, 1)} ms`, pass: p50 < 20 && p99 < 100 };
+    }),
+    hardeningCheck(micro, 'slow-readers', 'slow readers: RSS grows by less than 150 MB', (data) => {
+      const growth = numbers(data.scenarios, 'rssGrowthMb');
+      if (growth.length === 0 || growth.some((value) => !Number.isFinite(value))) return undefined;
+      const worst = Math.max(...growth);
+      return { measured: `${formatNumber(worst, 1)} MB at most`, pass: worst < 150 };
+    }),
+    hardeningCheck(micro, 'webhook-fds', 'webhook flood: under 600 open fds', (data) => {
+      const peaks = numbers(data.scenarios, 'peakFds');
+      if (peaks.length === 0 || peaks.some((value) => !Number.isFinite(value))) return undefined;
+      const worst = Math.max(...peaks);
+      return { measured: `${formatNumber(worst, 0)} fds at most`, pass: worst < 600 };
+    }),
+  ];
+  return checks.filter((check): check is TargetCheck => check !== undefined);
+}
+
 /** The targets of issue 5; only those whose runs took place in this run. */
 export function checkTargets(ratios: readonly Ratios[], micro: readonly MicroRun[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -41,5 +80,6 @@ export function checkTargets(ratios: readonly Ratios[], micro: readonly MicroRun
       pass: typeof data?.targetMet === 'boolean' ? data.targetMet : undefined,
     });
   }
+  checks.push(...hardeningChecks(micro));
   return checks;
 }
