@@ -12,9 +12,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
-import type { Caller } from '../server/caller.js';
-import type { StoredResult } from '../server/job-table.js';
-import { MemoryJobTable } from '../server/memory-job-table.js';
+import type { Caller } from '../server/auth/index.js';
+import type { StoredResult } from '../server/jobs/index.js';
+import { MemoryJobTable } from '../server/stores/memory/index.js';
 
 const ENTRY_COUNT = 1_000_000;
 const USER_COUNT = 1000;

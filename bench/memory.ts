@@ -11,8 +11,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import type { StoredResult } from '../server/job-table.js';
-import { MemoryJobTable } from '../server/memory-job-table.js';
+import type { StoredResult } from '../server/jobs/index.js';
+import { MemoryJobTable } from '../server/stores/memory/index.js';
 
 const JOB_COUNT = 1_000_000;
 const BODY_BYTES = 100;

@@ -5,7 +5,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { hashPassword, readUsersFile, UsersFileError, type UserEntry } from '../server/auth.js';
+import { hashPassword, readUsersFile, UsersFileError, type UserEntry } from '../server/auth/index.js';
 
 const USAGE = 'usage: node dist/scripts/add-user.js --users FILE --username NAME [--password P] [--superuser]';
 const EXIT_USAGE = 2;

@@ -1,16 +1,16 @@
 import { Engine } from '../engine/index.js';
-import { Authenticator } from './auth.js';
-import { HttpFront } from './http-front.js';
-import { firstJobIdAt } from './job-ids.js';
-import { createLogger } from './logger.js';
-import { MemoryJobTable } from './memory-job-table.js';
-import { ServerMetrics } from './metrics.js';
+import { Authenticator } from './auth/index.js';
+import { HttpFront } from './front/index.js';
+import { firstJobIdAt } from './jobs/index.js';
+import { createLogger } from './observability/index.js';
+import { MemoryJobTable } from './stores/memory/index.js';
+import { ServerMetrics } from './observability/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
-import { OperationsApi } from './operations/operations-api.js';
-import { OperationSubmit } from './operations/operation-submit.js';
-import { OperationTracker } from './operations/operation-tracker.js';
-import { OperationWebhooks } from './operations/operation-webhooks.js';
-import { defaultQueuedPerUser, UserLimits } from './user-limits.js';
+import { OperationsApi } from './operations/index.js';
+import { OperationSubmit } from './operations/index.js';
+import { OperationTracker } from './operations/index.js';
+import { OperationWebhooks } from './operations/index.js';
+import { defaultQueuedPerUser, UserLimits } from './jobs/index.js';
 import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
 /** How often finished operations past their retention are removed. */

@@ -1,5 +1,5 @@
 import type { JobProgress } from '../../engine/index.js';
-import type { JobView } from '../job-table.js';
+import type { JobView } from '../jobs/index.js';
 import { operationStatus, type OperationStatus } from './operation-status.js';
 
 /** Progress as the operations surface shows it: the handler's report plus a percentage. */

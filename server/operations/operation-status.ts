@@ -1,4 +1,4 @@
-import type { JobView } from '../job-table.js';
+import type { JobView } from '../jobs/index.js';
 
 /** The operation states of the long-running-operations seed. */
 export type OperationStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';

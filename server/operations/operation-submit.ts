@@ -1,6 +1,6 @@
-import type { Caller } from '../caller.js';
-import { JSON_TYPE, type Exchange } from '../exchange.js';
-import type { JobTable } from '../job-table.js';
+import type { Caller } from '../auth/index.js';
+import { JSON_TYPE, type Exchange } from '../http/index.js';
+import type { JobTable } from '../jobs/index.js';
 import { parseWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
 import { IdempotencyKeys, requestFingerprint } from './idempotency-keys.js';
 import type { OperationsApi } from './operations-api.js';

@@ -1,4 +1,4 @@
-import type { JobView } from '../job-table.js';
+import type { JobView } from '../jobs/index.js';
 import { problem, type Problem } from './problem.js';
 
 const SUMMARY_BODY_LIMIT = 64 * 1024;

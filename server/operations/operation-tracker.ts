@@ -1,6 +1,6 @@
 import type { JobProgress } from '../../engine/index.js';
-import { ANY_OWNER } from '../caller.js';
-import type { JobTable, JobView } from '../job-table.js';
+import { ANY_OWNER } from '../auth/index.js';
+import type { JobTable, JobView } from '../jobs/index.js';
 import { finalEvent, finalEventId, nextEventId, progressView, type OperationEvent, type ProgressView } from './operation-event.js';
 import { operationStatus } from './operation-status.js';
 import { finishedSummary } from './operation-summary.js';

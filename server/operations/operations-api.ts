@@ -1,7 +1,7 @@
 import type { Engine } from '../../engine/index.js';
-import type { Caller } from '../caller.js';
-import { JSON_TYPE, type Exchange } from '../exchange.js';
-import type { JobTable, JobView } from '../job-table.js';
+import type { Caller } from '../auth/index.js';
+import { JSON_TYPE, type Exchange } from '../http/index.js';
+import type { JobTable, JobView } from '../jobs/index.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
 import { failureProblem, operationLinks } from './operation-summary.js';
 import type { OperationTracker } from './operation-tracker.js';

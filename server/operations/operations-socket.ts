@@ -1,9 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
-import { ERROR_NUM, errorBody } from '../arango-errors.js';
-import { AuthRefusal, type AuthOutcome } from '../auth.js';
-import type { Caller } from '../caller.js';
-import type { JobTable } from '../job-table.js';
+import { ERROR_NUM, errorBody } from '../errors/index.js';
+import { AuthRefusal, type AuthOutcome } from '../auth/index.js';
+import type { Caller } from '../auth/index.js';
+import type { JobTable } from '../jobs/index.js';
 import type { OperationEvent } from './operation-event.js';
 import type { OperationTracker, OperationWatcher } from './operation-tracker.js';
 import { problem } from './problem.js';

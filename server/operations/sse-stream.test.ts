@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HttpResponse } from 'uWebSockets.js';
-import { Exchange } from '../exchange.js';
+import { Exchange } from '../http/index.js';
 import type { OperationEvent } from './operation-event.js';
 import { SseStream } from './sse-stream.js';
 

@@ -1,5 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import type { Exchange } from '../exchange.js';
+import type { Exchange } from '../http/index.js';
 import type { OperationEvent } from './operation-event.js';
 import type { OperationWatcher } from './operation-tracker.js';
 

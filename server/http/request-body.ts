@@ -1,6 +1,6 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import type { Exchange } from './exchange.js';
-import { ERROR_NUM } from './arango-errors.js';
+import { ERROR_NUM } from '../errors/index.js';
 
 /**
  * Reads a request body up to `maxBytes` and calls `onBody` with it (null when the request has

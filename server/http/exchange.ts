@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
-import { errorBody } from './arango-errors.js';
+import { errorBody } from '../errors/index.js';
 
 /** "200 OK" for every status, computed once: uWS wants the whole status line text. */
 const STATUS_LINES: string[] = [];

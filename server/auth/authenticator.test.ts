@@ -6,11 +6,11 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuthRefusal, Authenticator, hashPassword, UNAUTHORIZED, UsersFileError, type AuthOutcome } from './auth.js';
+import { AuthRefusal, Authenticator, hashPassword, UNAUTHORIZED, UsersFileError, type AuthOutcome } from './authenticator.js';
 import type { Caller } from './caller.js';
 
 const SECRET = 'test-secret';
-const ADD_USER_SCRIPT = fileURLToPath(new URL('../scripts/add-user.js', import.meta.url));
+const ADD_USER_SCRIPT = fileURLToPath(new URL('../../scripts/add-user.js', import.meta.url));
 let directory: string;
 let usersFile: string;
 let authenticator: Authenticator;

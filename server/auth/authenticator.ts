@@ -1,5 +1,5 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { ERROR_NUM } from './arango-errors.js';
+import { ERROR_NUM } from '../errors/index.js';
 import { CredentialCache } from './auth-cache.js';
 import { decodeBasicCredentials, signJwt, splitAuthorization, verifyJwt } from './auth-credentials.js';
 import { addressThrottleKey, FailureThrottle, userThrottleKey, type FailureThrottleOptions } from './auth-throttle.js';

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './options.js';
+import type { LogLevel } from '../options.js';
 
 /**
  * Structured logs (pino, JSON lines on stdout): one line per start, stop, worker replacement

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { Caller } from './caller.js';
-import type { GoneJob, JobOutcome, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
+import type { Caller } from '../../auth/index.js';
+import type { GoneJob, JobOutcome, JobStatusFilter, JobTable, JobView, StoredResult } from '../../jobs/index.js';
 import { MemoryJobTable } from './memory-job-table.js';
 
 const ALICE: Caller = { username: 'alice', superuser: false };

@@ -1,20 +1,20 @@
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult, JobUser } from '../engine/index.js';
-import { ERROR_NUM, errorBody, errorFromEngine } from './arango-errors.js';
-import { AuthRefusal, UNAUTHORIZED, type Authenticator } from './auth.js';
+import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult, JobUser } from '../../engine/index.js';
+import { ERROR_NUM, errorBody, errorFromEngine } from '../errors/index.js';
+import { AuthRefusal, UNAUTHORIZED, type Authenticator } from '../auth/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
-import { ANY_OWNER, type Caller } from './caller.js';
-import { Exchange, JSON_TYPE } from './exchange.js';
-import { JobApi } from './job-api.js';
-import type { JobTable, StoredResult } from './job-table.js';
-import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from './metrics.js';
-import { readBody } from './request-body.js';
-import type { OperationsApi } from './operations/operations-api.js';
-import { mountOperationsSocket } from './operations/operations-socket.js';
-import type { OperationSubmit, SubmitIntent } from './operations/operation-submit.js';
-import type { OperationTracker } from './operations/operation-tracker.js';
-import type { UserLimits } from './user-limits.js';
+import { ANY_OWNER, type Caller } from '../auth/index.js';
+import { Exchange, JSON_TYPE } from '../http/index.js';
+import { JobApi } from '../jobs/index.js';
+import type { JobTable, StoredResult } from '../jobs/index.js';
+import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from '../observability/index.js';
+import { readBody } from '../http/index.js';
+import type { OperationsApi } from '../operations/index.js';
+import { mountOperationsSocket } from '../operations/index.js';
+import type { OperationSubmit, SubmitIntent } from '../operations/index.js';
+import type { OperationTracker } from '../operations/index.js';
+import type { UserLimits } from '../jobs/index.js';
 
 export interface HttpFrontOptions {
   engine: Engine;

@@ -1,5 +1,5 @@
-import type { Caller } from './caller.js';
-import type { GoneJob, JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
+import type { Caller } from '../../auth/index.js';
+import type { GoneJob, JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from '../../jobs/index.js';
 import { BodyArena } from './body-arena.js';
 import { GoneJobs } from './gone-jobs.js';
 import { HeaderListInterner } from './header-list-interner.js';

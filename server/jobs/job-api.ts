@@ -1,6 +1,6 @@
-import { ERROR_NUM } from './arango-errors.js';
-import type { Caller } from './caller.js';
-import type { Exchange } from './exchange.js';
+import { ERROR_NUM } from '../errors/index.js';
+import type { Caller } from '../auth/index.js';
+import type { Exchange } from '../http/index.js';
 import type { JobTable, JobView } from './job-table.js';
 
 const DEFAULT_LIST_COUNT = 100;

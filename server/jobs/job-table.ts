@@ -1,4 +1,4 @@
-import type { Caller } from './caller.js';
+import type { Caller } from '../auth/index.js';
 
 /** A finished job's HTTP answer as the job table keeps it. */
 export interface StoredResult {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Engine, JobEventKind } from '../engine/index.js';
+import type { Engine, JobEventKind } from '../../engine/index.js';
 
 /** How a request was executed, for `requests_total{mode}`. */
 export const MODE_BLOCKING = 0;

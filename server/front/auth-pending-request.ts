@@ -1,9 +1,9 @@
 import type { HttpRequest } from 'uWebSockets.js';
-import { ERROR_NUM } from './arango-errors.js';
-import { AuthRefusal, type AuthOutcome } from './auth.js';
-import type { Caller } from './caller.js';
-import type { Exchange } from './exchange.js';
-import { readBody } from './request-body.js';
+import { ERROR_NUM } from '../errors/index.js';
+import { AuthRefusal, type AuthOutcome } from '../auth/index.js';
+import type { Caller } from '../auth/index.js';
+import type { Exchange } from '../http/index.js';
+import { readBody } from '../http/index.js';
 
 /** What routing reads of a request: uWS's `HttpRequest`, or a `PendingRequest` that copied it. */
 export interface RequestHeaders {

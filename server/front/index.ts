@@ -1,0 +1,2 @@
+/** The front door: authenticates, routes and hands each request to the job API, the operations surface or the engine. */
+export { HttpFront } from './http-front.js';

@@ -1,0 +1,5 @@
+/** ArangoDB's job API over the job store contract, job ids, and per-user limits. */
+export { JobApi } from './job-api.js';
+export { firstJobIdAt } from './job-ids.js';
+export type { GoneJob, JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
+export { UserLimits, defaultQueuedPerUser } from './user-limits.js';

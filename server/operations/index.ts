@@ -1,0 +1,6 @@
+/** The long-running-operations surface over the same jobs: status, result, cancel, history, SSE, WebSocket, webhooks glue. */
+export { OperationSubmit, type SubmitIntent } from './operation-submit.js';
+export { OperationTracker } from './operation-tracker.js';
+export { OperationWebhooks } from './operation-webhooks.js';
+export { OperationsApi } from './operations-api.js';
+export { mountOperationsSocket } from './operations-socket.js';

@@ -1,0 +1,2 @@
+/** The in-memory job store (the default): a struct-of-arrays table with its index, lists and body arena. */
+export { MemoryJobTable } from './memory-job-table.js';
