@@ -122,7 +122,7 @@ class EngineSubject extends Subject {
 
   protected async open(): Promise<void> {
     const engine = await Engine.start({
-      threads: THREADS, concurrencyPerWorker: CONCURRENCY_PER_WORKER, builtinHandlers: false, handlerModules: [TRIVIAL_MODULE],
+      threads: THREADS, concurrencyPerWorker: CONCURRENCY_PER_WORKER, handlerModules: [TRIVIAL_MODULE],
       maxQueuedJobs: 2 * IN_FLIGHT,
     });
     const match = engine.routes.match(REQUEST.method, REQUEST.path);

@@ -1,4 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr';
+import type { FailureDetails } from './types.js';
 
 /**
  * msgpackr envelopes between the main thread and the workers.
@@ -9,7 +10,7 @@ import { Packr, Unpackr } from 'msgpackr';
  * its own pair. Field order is the wire format: append, never reorder.
  */
 const REQUEST_KEYS = ['jobId', 'slot', 'route', 'method', 'path', 'query', 'headers', 'body', 'deadline', 'attempt', 'spilled', 'discard', 'userName', 'superuser'];
-const RESPONSE_KEYS = ['kind', 'jobId', 'slot', 'status', 'headers', 'body', 'code', 'message', 'errorNum', 'progress'];
+const RESPONSE_KEYS = ['kind', 'jobId', 'slot', 'status', 'headers', 'body', 'code', 'message', 'details', 'progress'];
 const PROGRESS_KEYS = ['current', 'total', 'message', 'phase'];
 
 export interface RequestEnvelope {
@@ -47,7 +48,8 @@ export interface ResponseEnvelope {
   body: Uint8Array | null;
   code: string | null;
   message: string | null;
-  errorNum: number | null;
+  /** A failure's `JobFailure.details`. */
+  details: FailureDetails | null;
   progress: { current?: number; total?: number; message?: string; phase?: string } | null;
 }
 

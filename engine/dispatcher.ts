@@ -254,8 +254,7 @@ export class Dispatcher {
         return;
       }
       case RESPONSE_FAILED: {
-        const failure: JobFailure = { status: response.status, code: response.code!, message: response.message! };
-        if (response.errorNum !== null) failure.errorNum = response.errorNum;
+        const failure: JobFailure = { code: response.code!, message: response.message!, details: response.details };
         this.end(slot, 'failed', failure);
         return;
       }

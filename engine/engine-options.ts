@@ -7,16 +7,8 @@ export interface EngineOptions {
   threads?: number;
   /** Jobs one worker runs at once (jobs that await do not hold a thread). @defaultValue 64 */
   concurrencyPerWorker?: number;
-  /** Handler modules (absolute paths or file: URLs), loaded after the built-in handlers. */
+  /** Handler modules (absolute paths or file: URLs), loaded in order; the engine has no routes of its own. */
   handlerModules?: readonly string[];
-  /** Serve the built-in handlers (`/_api/version`, `/_admin/sleep`, ...). @defaultValue true */
-  builtinHandlers?: boolean;
-  /**
-   * Also serve the demonstration routes `/_admin/spin`, `/_admin/steps`, `/_admin/fail` and
-   * `/_admin/crash` (see demo-handlers.ts): for tests and first steps, never for untrusted
-   * callers. @defaultValue false
-   */
-  demoHandlers?: boolean;
   /** Jobs that may wait to start; `submit` throws `QueueFullError` beyond. @defaultValue 4096 */
   maxQueuedJobs?: number;
   /** How long a cancelled job may take to stop before its worker is terminated, ms. @defaultValue 250 */
@@ -49,7 +41,7 @@ export interface WorkerReplacedEvent {
 }
 
 /** The numeric options with their defaults applied, as the engine runs with them. */
-export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'builtinHandlers' | 'demoHandlers' | 'onWorkerReplaced'>>;
+export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'onWorkerReplaced'>>;
 
 /** Applies the defaults and checks each numeric option; throws `EngineOptionsError` at the first invalid one. */
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { Engine, EngineClosedError, EngineOptionsError, QueueFullError, type EngineOptions, type JobProgress } from './index.js';
-import { EngineHarness, MarkerDir, waitUntil, withEngine } from './test-fixtures/engine-harness.js';
+import { EngineHarness, MarkerDir, STOCK_HANDLERS, waitUntil, withEngine } from './test-fixtures/engine-harness.js';
 
 
 describe('concurrency within one worker', () => {
@@ -165,7 +165,7 @@ describe('job events', () => {
 describe('options and shutdown', () => {
   test('invalid options are refused with EngineOptionsError', async () => {
     for (const options of [{ threads: 0 }, { concurrencyPerWorker: 1.5 }, { ringBytes: 5000 }, { cancelGraceMs: -1 }] as EngineOptions[]) {
-      await assert.rejects(Engine.start({ builtinHandlers: true, ...options }), (error: unknown) => error instanceof EngineOptionsError && error.code === 'ERR_ENGINE_OPTIONS');
+      await assert.rejects(Engine.start({ handlerModules: [STOCK_HANDLERS[0]], ...options }), (error: unknown) => error instanceof EngineOptionsError && error.code === 'ERR_ENGINE_OPTIONS');
     }
   });
 

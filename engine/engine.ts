@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ResponseEnvelope } from './codec.js';
 import { Dispatcher } from './dispatcher.js';
@@ -25,8 +24,6 @@ export interface EngineStats {
   workerRestarts: number;
 }
 
-const BUILTIN_HANDLERS = fileURLToPath(new URL('./builtin-handlers.js', import.meta.url));
-const DEMO_HANDLERS = fileURLToPath(new URL('./demo-handlers.js', import.meta.url));
 const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
 
 /**
@@ -48,11 +45,7 @@ export class Engine {
 
   /** Loads the handlers, starts the workers, and resolves when the engine accepts jobs. */
   static async start(options: EngineOptions = {}): Promise<Engine> {
-    const modules = [
-      ...(options.builtinHandlers === false ? [] : [BUILTIN_HANDLERS]),
-      ...(options.demoHandlers === true ? [DEMO_HANDLERS] : []),
-      ...(options.handlerModules ?? []),
-    ];
+    const modules = [...(options.handlerModules ?? [])];
     const routes = await RouteTable.load(modules);
     return new Engine(options, modules, routes);
   }

@@ -43,7 +43,7 @@ export class EngineOptionsError extends EngineError {
 
 /** Failure codes carried by a job's `failed` event. */
 export const JOB_FAILURE = {
-  /** The handler threw; the error's own `status` is kept when it is an HTTP error status. */
+  /** The handler threw; the error's own fields travel as `JobFailure.details`. */
   handlerError: 'ERR_HANDLER',
   /** The worker running the job died or was terminated because of another job. */
   workerTerminated: 'ERR_WORKER_TERMINATED',

@@ -5,6 +5,6 @@ export {
   EngineError, QueueFullError, EngineClosedError, JobTerminatedError, EngineOptionsError, JOB_FAILURE,
 } from './errors.js';
 export type {
-  SubmitRequest, JobRequest, JobResponse, JobResult, JobFailure, JobProgress, JobContext, JobUser, Handler,
+  SubmitRequest, JobRequest, JobResponse, JobResult, JobFailure, FailureDetails, JobProgress, JobContext, JobUser, Handler,
   RouteDefinition, JobEventKind, JobEventListener,
 } from './types.js';

@@ -36,7 +36,7 @@ export function recoverLaneJobs(dispatcher: Dispatcher, routes: RouteTable, lane
         requeue.push(slot);
         break;
       case SLOT_RUNNING: {
-        const failure: JobFailure = { status: 500, code: JOB_FAILURE.workerTerminated, message: `worker terminated: ${reason}` };
+        const failure: JobFailure = { code: JOB_FAILURE.workerTerminated, message: `worker terminated: ${reason}`, details: null };
         if (routes.routes[slots.route[slot]].idempotent === true && slots.attempt[slot] === 0 && !dispatcher.closing) {
           slots.attempt[slot] = 1;
           dispatcher.emit('retrying', slots.jobId[slot], failure);

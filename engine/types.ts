@@ -48,14 +48,19 @@ export interface JobResult {
   body: Uint8Array | null;
 }
 
-/** Why a job failed. `status` is the HTTP status a server should answer with. */
+/** A handler error's own data fields, as the engine passes them on: it reads none of them. */
+export type FailureDetails = Readonly<Record<string, string | number | boolean>>;
+
+/** Why a job failed. What it means to a client (an HTTP status, say) is the embedder's to decide. */
 export interface JobFailure {
-  status: number;
   /** One of `JOB_FAILURE` in errors.ts. */
   code: string;
   message: string;
-  /** An ArangoDB-style error number the handler attached to its error, if any. */
-  errorNum?: number;
+  /**
+   * For `ERR_HANDLER`: the thrown error's own fields with string, number or boolean values
+   * (such as `status`, `errorNum`, `retryable`), passed through untouched; null when it has none.
+   */
+  details: FailureDetails | null;
 }
 
 export interface JobProgress {

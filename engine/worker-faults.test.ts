@@ -8,7 +8,7 @@ describe('a handler that throws', () => {
   test('fails its job with status 500 and the error message', () => withEngine({ threads: 1 }, async (harness) => {
     const final = await harness.final(harness.submit('GET', '/fixture/throw-plain'));
     assert.equal(final.kind, 'failed');
-    assert.deepEqual(final.data, { status: 500, code: 'ERR_HANDLER', message: 'plain failure' });
+    assert.deepEqual(final.data, { code: 'ERR_HANDLER', message: 'plain failure', details: null });
   }));
 
   test('fails only its job when what it threw cannot even be described', () => withEngine({ threads: 1 }, async (harness) => {
@@ -16,20 +16,20 @@ describe('a handler that throws', () => {
     await harness.waitFor(neighbour, 'running');
     const final = await harness.final(harness.submit('GET', '/fixture/throw-undescribable'));
     assert.equal(final.kind, 'failed');
-    assert.equal((final.data as JobFailure).status, 500);
+    assert.equal((final.data as JobFailure).details, null);
     assert.match((final.data as JobFailure).message, /cannot be described/);
     assert.equal((await harness.final(neighbour)).kind, 'done', 'the job beside it was not taken down');
     assert.equal(harness.engine.stats.workerRestarts, 0);
   }));
 
-  test('keeps the status and errorNum its error carries', () => withEngine({ threads: 1 }, async (harness) => {
+  test('passes the fields its error carries through untouched, for the embedder to read', () => withEngine({ threads: 1 }, async (harness) => {
     const teapot = await harness.final(harness.submit('GET', '/fixture/throw-with-status'));
     assert.equal(teapot.kind, 'failed');
-    assert.deepEqual(teapot.data, { status: 418, code: 'ERR_HANDLER', message: "I'm a teapot", errorNum: 1234 });
+    assert.deepEqual(teapot.data, { code: 'ERR_HANDLER', message: "I'm a teapot", details: { status: 418, errorNum: 1234 } });
     const builtin = await harness.final(harness.submit('GET', '/_admin/fail', { query: 'status=503' }));
-    assert.equal((builtin.data as JobFailure).status, 503);
+    assert.equal((builtin.data as JobFailure).details?.status, 503);
     const badParameter = await harness.final(harness.submit('GET', '/_admin/fail', { query: 'status=200' }));
-    assert.deepEqual(badParameter.data, { status: 400, code: 'ERR_HANDLER', message: 'status must be an HTTP error status (400-599)', errorNum: 400 });
+    assert.deepEqual(badParameter.data, { code: 'ERR_HANDLER', message: 'status must be an HTTP error status (400-599)', details: { status: 400, errorNum: 400 } });
     assert.equal(harness.engine.stats.workerRestarts, 0, 'a thrown error does not cost the worker');
   }));
 });
@@ -42,10 +42,9 @@ describe("a handler's answer that cannot be sent", () => {
       const final = await harness.final(harness.submit('GET', path));
       assert.equal(final.kind, 'failed', path);
       assert.equal((final.data as JobFailure).code, 'ERR_BAD_RESPONSE', path);
-      assert.equal((final.data as JobFailure).status, 500);
     }
     const nothing = await harness.final(harness.submit('GET', '/fixture/return-nothing'));
-    assert.deepEqual(nothing.data, { status: 500, code: 'ERR_BAD_RESPONSE', message: 'handler returned undefined, expected a response object { status, headers, body }' });
+    assert.deepEqual(nothing.data, { code: 'ERR_BAD_RESPONSE', message: 'handler returned undefined, expected a response object { status, headers, body }', details: null });
     assert.equal((await harness.final(beside)).kind, 'done');
     assert.equal(harness.engine.stats.workerRestarts, 0);
   }));
@@ -73,7 +72,6 @@ async function killWorkerBesideOthers(harness: EngineHarness, killerPath: string
   const killerFinal = await harness.final(killer);
   assert.equal(killerFinal.kind, 'failed');
   assert.equal((killerFinal.data as JobFailure).code, 'ERR_WORKER_TERMINATED');
-  assert.equal((killerFinal.data as JobFailure).status, 500);
   assert.match((killerFinal.data as JobFailure).message, /^worker terminated: /);
 
   const onceFinal = await harness.final(once);

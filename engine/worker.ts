@@ -13,7 +13,7 @@ import { normaliseResponse, type NormalisedResponse } from './normalise-response
 import { RingQueue } from './ring-queue.js';
 import { RouteTable } from './route-table.js';
 import type { ServeTask } from './serve-task.js';
-import type { JobProgress, JobRequest } from './types.js';
+import type { FailureDetails, JobProgress, JobRequest } from './types.js';
 
 /**
  * The worker side of a lane: Piscina runs `serve` as one task that lasts as long as the worker.
@@ -327,7 +327,7 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 const RESPONSE_TEMPLATE: ResponseEnvelope = {
-  kind: 0, jobId: 0, slot: 0, status: 0, headers: null, body: null, code: null, message: null, errorNum: null, progress: null,
+  kind: 0, jobId: 0, slot: 0, status: 0, headers: null, body: null, code: null, message: null, details: null, progress: null,
 };
 
 function resultEnvelope(run: JobRun, discard: boolean, value: unknown): ResponseEnvelope {
@@ -337,9 +337,9 @@ function resultEnvelope(run: JobRun, discard: boolean, value: unknown): Response
   } catch (error) {
     // A body JSON cannot encode (a cycle, a BigInt) or a header value whose toString throws:
     // this job fails, not its worker and every job beside it.
-    return failureEnvelope(run, 500, JOB_FAILURE.badResponse, `handler returned a response that cannot be encoded: ${(error as Error).message}`, null);
+    return failureEnvelope(run, JOB_FAILURE.badResponse, `handler returned a response that cannot be encoded: ${(error as Error).message}`, null);
   }
-  if (!result.ok) return failureEnvelope(run, 500, JOB_FAILURE.badResponse, result.message, null);
+  if (!result.ok) return failureEnvelope(run, JOB_FAILURE.badResponse, result.message, null);
   if (discard) return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status };
   return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body };
 }
@@ -366,29 +366,42 @@ function cancelledEnvelope(run: JobRun): ResponseEnvelope {
   return { ...RESPONSE_TEMPLATE, kind: RESPONSE_CANCELLED, jobId: run.jobId, slot: run.slot, status: run.abortReason === ABORT_TIMED_OUT ? 1 : 0 };
 }
 
-function failureEnvelope(run: JobRun, status: number, code: string, message: string, errorNum: number | null): ResponseEnvelope {
-  return { ...RESPONSE_TEMPLATE, kind: RESPONSE_FAILED, jobId: run.jobId, slot: run.slot, status, code, message, errorNum };
+function failureEnvelope(run: JobRun, code: string, message: string, details: FailureDetails | null): ResponseEnvelope {
+  return { ...RESPONSE_TEMPLATE, kind: RESPONSE_FAILED, jobId: run.jobId, slot: run.slot, code, message, details };
 }
 
-/** A thrown error keeps its own HTTP status (`status` or `statusCode`, 400-599) and ArangoDB `errorNum`. */
+/** At most this many of a thrown error's fields travel with its failure, strings cut to MAX_DETAIL_CHARS. */
+const MAX_DETAIL_FIELDS = 16;
+const MAX_DETAIL_CHARS = 1024;
+/** Fields an error class often defines as getters or on its prototype (not own enumerable ones). */
+const WELL_KNOWN_DETAILS = ['status', 'statusCode', 'errorNum', 'code', 'retryable', 'retryAfterMs'];
+const SKIPPED_DETAILS = new Set(['message', 'stack', 'cause', 'name']);
+
+/** A thrown error's message, and its own data fields for the embedder to interpret (the engine reads none). */
 function errorEnvelope(run: JobRun, error: unknown): ResponseEnvelope {
-  const candidate = error as { status?: unknown; statusCode?: unknown; errorNum?: unknown; message?: unknown } | null;
-  let status = 500;
-  let errorNum: number | null = null;
+  const candidate = error as { message?: unknown } | null;
   let message: string;
+  let details: Record<string, string | number | boolean> | null = null;
   // Reading a thrown value runs handler code (getters, toString) that may throw in turn: that
   // must fail this job, never the worker and every job beside it.
   try {
-    const ownStatus = candidate?.status ?? candidate?.statusCode;
-    if (typeof ownStatus === 'number' && Number.isInteger(ownStatus) && ownStatus >= 400 && ownStatus <= 599) status = ownStatus;
-    if (typeof candidate?.errorNum === 'number') errorNum = candidate.errorNum;
     const ownMessage = candidate?.message;
     message = typeof ownMessage === 'string' && ownMessage !== '' ? ownMessage : String(candidate);
+    if (candidate !== null && typeof candidate === 'object') {
+      const fields = candidate as Record<string, unknown>;
+      for (const key of [...Object.keys(fields), ...WELL_KNOWN_DETAILS]) {
+        if (SKIPPED_DETAILS.has(key) || (details !== null && (key in details || Object.keys(details).length >= MAX_DETAIL_FIELDS))) continue;
+        const value = fields[key];
+        if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) (details ??= {})[key] = value;
+        else if (typeof value === 'string') (details ??= {})[key] = value.length > MAX_DETAIL_CHARS ? value.slice(0, MAX_DETAIL_CHARS) : value;
+      }
+    }
   } catch {
     // Named case: the thrown value cannot describe itself; its type is all there is to say.
     message = `handler threw a value that cannot be described (${Object.prototype.toString.call(candidate)})`;
+    details = null;
   }
-  return failureEnvelope(run, status, JOB_FAILURE.handlerError, message, errorNum);
+  return failureEnvelope(run, JOB_FAILURE.handlerError, message, details);
 }
 
 function headerObject(flat: string[]): Record<string, string> {

@@ -1,6 +1,7 @@
 import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
+import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
 import { firstJobIdAt } from './jobs/index.js';
 import { createLogger } from './observability/index.js';
 import { MemoryJobTable } from './stores/memory/index.js';
@@ -43,8 +44,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const engine = await startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
-    handlerModules: options.handlerModules,
-    demoHandlers: options.demoHandlers,
+    // ArangoDB's endpoints, the demonstration routes when asked for, then the operator's modules.
+    handlerModules: [ARANGO_HANDLERS, ...(options.demoHandlers ? [DEMO_HANDLERS] : []), ...options.handlerModules],
     firstJobId: firstJobIdAt(Date.now()),
     maxQueuedJobs: options.maximalQueueSize,
     cancelGraceMs: options.cancelGraceMs,

@@ -4,9 +4,9 @@
  * the process must exit by itself.
  */
 import { Engine } from '../index.js';
-import { FIXTURE_HANDLERS } from './engine-harness.js';
+import { FIXTURE_HANDLERS, STOCK_HANDLERS } from './engine-harness.js';
 
-const engine = await Engine.start({ threads: 2, handlerModules: [FIXTURE_HANDLERS], demoHandlers: true });
+const engine = await Engine.start({ threads: 2, handlerModules: [...STOCK_HANDLERS, FIXTURE_HANDLERS] });
 const finals = new Map<number, string>();
 engine.subscribe((kind, jobId) => {
   if (kind === 'done' || kind === 'failed' || kind === 'cancelled' || kind === 'timedOut') finals.set(jobId, kind);

@@ -10,6 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { Engine, type EngineOptions, type JobEventKind, type JobFailure, type JobProgress, type JobResult } from '../index.js';
 
 export const FIXTURE_HANDLERS = fileURLToPath(new URL('./fixture-handlers.js', import.meta.url));
+/**
+ * The server's stock handler modules (ArangoDB's endpoints, the demonstration routes): the
+ * engine has no routes of its own, and many tests drive these as any handler module.
+ */
+export const STOCK_HANDLERS = [
+  fileURLToPath(new URL('../../server/handlers/arango-handlers.js', import.meta.url)),
+  fileURLToPath(new URL('../../server/handlers/demo-handlers.js', import.meta.url)),
+];
 export const FINAL_KINDS: ReadonlySet<JobEventKind> = new Set(['done', 'failed', 'cancelled', 'timedOut']);
 /** How long a test waits for an event before failing: generous, for a slow and busy machine. */
 export const EVENT_TIMEOUT_MS = 20_000;
@@ -42,7 +50,7 @@ export class EngineHarness {
 
   /** Starts an engine serving the built-in and fixture handlers (unless `options` says otherwise). */
   static async start(options: EngineOptions = {}): Promise<EngineHarness> {
-    return new EngineHarness(await Engine.start({ handlerModules: [FIXTURE_HANDLERS], demoHandlers: true, ...options }));
+    return new EngineHarness(await Engine.start({ handlerModules: [...STOCK_HANDLERS, FIXTURE_HANDLERS], ...options }));
   }
 
   private constructor(engine: Engine) {

@@ -1,7 +1,7 @@
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult, JobUser } from '../../engine/index.js';
-import { ERROR_NUM, errorBody, errorFromEngine } from '../errors/index.js';
+import { ERROR_NUM, JOB_ENDINGS, errorBody, errorFromEngine, failureAnswer, type ArangoError } from '../errors/index.js';
 import { AuthRefusal, UNAUTHORIZED, type Authenticator } from '../auth/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 import { ANY_OWNER, type Caller } from '../auth/index.js';
@@ -395,7 +395,7 @@ function asyncMode(value: string): number {
   return lower === 'true' ? MODE_FIRE : lower === 'store' ? MODE_STORE : MODE_BLOCKING;
 }
 
-function errorResult(status: number, errorNum: number, message: string): StoredResult {
+function errorResult({ status, errorNum, message }: ArangoError): StoredResult {
   return { status, headers: JSON_HEADERS, body: Buffer.from(errorBody(status, errorNum, message)) };
 }
 
@@ -404,13 +404,11 @@ function finalResult(kind: JobEventKind, data: JobResult | JobFailure | JobProgr
   switch (kind) {
     case 'done':
       return data as JobResult;
-    case 'failed': {
-      const failure = data as JobFailure;
-      return errorResult(failure.status, failure.errorNum ?? (failure.status === 500 ? ERROR_NUM.internal : failure.status), failure.message);
-    }
+    case 'failed':
+      return errorResult(failureAnswer(data as JobFailure));
     case 'timedOut':
-      return errorResult(504, ERROR_NUM.canceled, 'job timed out: it ran past its deadline and was cancelled');
+      return errorResult(JOB_ENDINGS.timedOut);
     default:
-      return closing ? errorResult(503, ERROR_NUM.shutdownInProgress, 'shutdown in progress') : errorResult(410, ERROR_NUM.canceled, 'canceled request');
+      return errorResult(closing ? JOB_ENDINGS.shutdown : JOB_ENDINGS.cancelled);
   }
 }

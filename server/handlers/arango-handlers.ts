@@ -1,8 +1,9 @@
-import type { JobContext, JobRequest, JobResponse, RouteDefinition } from './types.js';
+import type { JobContext, JobRequest, JobResponse, RouteDefinition } from '../../engine/index.js';
 
 /**
- * ArangoDB's own endpoints that its clients call (`/_api/version`, `/_admin/time`,
- * `/_admin/sleep`, `/_admin/echo`). The demonstration routes are in demo-handlers.ts.
+ * A handler module of the server's own: ArangoDB's endpoints that its clients call
+ * (`/_api/version`, `/_admin/time`, `/_admin/sleep`, `/_admin/echo`), loaded ahead of the
+ * operator's modules. The demonstration routes are in demo-handlers.ts.
  */
 export const routes: RouteDefinition[] = [
   { method: 'GET', path: '/_api/version', handler: version, idempotent: true },

@@ -1,8 +1,8 @@
-import { BadParameterError, numberParameter } from './builtin-handlers.js';
-import type { JobContext, JobRequest, JobResponse, RouteDefinition } from './types.js';
+import type { JobContext, JobRequest, JobResponse, RouteDefinition } from '../../engine/index.js';
+import { BadParameterError, numberParameter } from './arango-handlers.js';
 
 /**
- * Routes for tests and demonstrations, mounted only when asked for (`demoHandlers`): a job
+ * Routes for tests and demonstrations, mounted only with `--server.demo-handlers true`: a job
  * that never yields (`spin`), one that reports progress (`steps`), one that fails (`fail`),
  * and one that kills its worker (`crash`). Any caller of `crash` fails the jobs of everyone
  * else on that worker, and `spin` holds a thread until its grace runs out, so a production
