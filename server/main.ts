@@ -2,16 +2,11 @@ import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
-import { firstJobIdAt } from './jobs/index.js';
-import { createLogger } from './observability/index.js';
-import { MemoryJobTable } from './stores/memory/index.js';
-import { ServerMetrics } from './observability/index.js';
+import { defaultQueuedPerUser, firstJobIdAt, JobRecorder, UserLimits } from './jobs/index.js';
+import { createLogger, ServerMetrics } from './observability/index.js';
+import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
-import { OperationsApi } from './operations/index.js';
-import { OperationSubmit } from './operations/index.js';
-import { OperationTracker } from './operations/index.js';
-import { OperationWebhooks } from './operations/index.js';
-import { defaultQueuedPerUser, UserLimits } from './jobs/index.js';
+import { MemoryJobTable } from './stores/memory/index.js';
 import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
 /** How often finished operations past their retention are removed. */
@@ -62,14 +57,16 @@ async function main(argv: readonly string[]): Promise<void> {
     cancelJob: (jobId) => metrics.timeCancel(jobId, (id) => engine.cancel(id)),
   });
   const submit = new OperationSubmit({ table, api, webhooks, retentionMs: options.retentionMs });
+  const limits = new UserLimits({
+    maxQueuedPerUser: options.maxQueuedPerUser ?? defaultQueuedPerUser(options.maximalQueueSize, options.authentication),
+    maxStoredPerUser: options.maxStoredPerUser,
+    ratePerSecond: options.rateLimit,
+  });
+  const recorder = new JobRecorder({ engine, table, metrics, limits });
+  recorder.setObserver(tracker);
   const front = new HttpFront({
     engine, table, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
-    operations: { api, submit, tracker },
-    limits: new UserLimits({
-      maxQueuedPerUser: options.maxQueuedPerUser ?? defaultQueuedPerUser(options.maximalQueueSize, options.authentication),
-      maxStoredPerUser: options.maxStoredPerUser,
-      ratePerSecond: options.rateLimit,
-    }),
+    operations: { api, submit, tracker }, limits, recorder,
   });
   setInterval(() => {
     const now = Date.now();
@@ -82,9 +79,9 @@ async function main(argv: readonly string[]): Promise<void> {
     stopping = true;
     const deadlineMs = Date.now() + options.shutdownTimeoutMs;
     logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...engine.stats }, 'stopping');
-    front.startDraining();
+    recorder.startDraining();
     engine.close(options.shutdownTimeoutMs)
-      .then(() => collectDrainResults(front, deadlineMs))
+      .then(() => collectDrainResults(recorder, deadlineMs))
       .then(() => {
         front.stopListening();
         return webhooks?.close();
@@ -116,8 +113,8 @@ async function main(argv: readonly string[]): Promise<void> {
  * The drain's last part: results that finished after SIGTERM may still be fetched until the
  * shutdown deadline; the server stops as soon as all of them were (usually at once).
  */
-async function collectDrainResults(front: HttpFront, deadlineMs: number): Promise<void> {
-  while (front.uncollectedDrainResults > 0 && Date.now() < deadlineMs) {
+async function collectDrainResults(recorder: JobRecorder, deadlineMs: number): Promise<void> {
+  while (recorder.uncollectedDrainResults > 0 && Date.now() < deadlineMs) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadlineMs - Date.now())));
   }
 }

@@ -1,20 +1,13 @@
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult, JobUser } from '../../engine/index.js';
-import { ERROR_NUM, JOB_ENDINGS, errorBody, errorFromEngine, failureAnswer, type ArangoError } from '../errors/index.js';
-import { AuthRefusal, UNAUTHORIZED, type Authenticator } from '../auth/index.js';
-import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
-import { ANY_OWNER, type Caller } from '../auth/index.js';
-import { Exchange, JSON_TYPE } from '../http/index.js';
-import { JobApi } from '../jobs/index.js';
-import type { JobTable, StoredResult } from '../jobs/index.js';
+import type { Engine, JobUser } from '../../engine/index.js';
+import { AuthRefusal, UNAUTHORIZED, type Authenticator, type Caller } from '../auth/index.js';
+import { ERROR_NUM, errorBody, errorFromEngine } from '../errors/index.js';
+import { Exchange, JSON_TYPE, readBody } from '../http/index.js';
+import { JobApi, type JobRecorder, type JobTable, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from '../observability/index.js';
-import { readBody } from '../http/index.js';
-import type { OperationsApi } from '../operations/index.js';
-import { mountOperationsSocket } from '../operations/index.js';
-import type { OperationSubmit, SubmitIntent } from '../operations/index.js';
-import type { OperationTracker } from '../operations/index.js';
-import type { UserLimits } from '../jobs/index.js';
+import { mountOperationsSocket, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
+import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 
 export interface HttpFrontOptions {
   engine: Engine;
@@ -25,6 +18,7 @@ export interface HttpFrontOptions {
   maxBodySize: number;
   operations: { api: OperationsApi; submit: OperationSubmit; tracker: OperationTracker };
   limits: UserLimits;
+  recorder: JobRecorder;
 }
 
 const NO_HEADERS: string[] = [];
@@ -83,16 +77,10 @@ export class HttpFront {
   readonly #jobApi: JobApi;
   readonly #operations: HttpFrontOptions['operations'];
   readonly #limits: UserLimits;
+  readonly #recorder: JobRecorder;
   /** What handlers see as `ctx.user`, one frozen object per caller. */
   readonly #jobUsers = new Map<string, JobUser>();
-  /** Stored jobs that finished after SIGTERM: the drain waits (a while) for them to be fetched. */
-  readonly #drainResults = new Set<number>();
-  /** Blocking requests waiting for their job, by job id. */
-  readonly #blocking = new Map<number, BlockingExchange>();
-  /** Stored HEAD jobs: their handler (the GET route's) may answer a body, which HEAD must not keep. */
-  readonly #headJobs = new Set<number>();
   #listenSocket: us_listen_socket | null = null;
-  #closing = false;
 
   constructor(options: HttpFrontOptions) {
     this.#engine = options.engine;
@@ -104,11 +92,11 @@ export class HttpFront {
     this.#jobApi = new JobApi(this.#table, (jobId) => this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id)));
     this.#operations = options.operations;
     this.#limits = options.limits;
+    this.#recorder = options.recorder;
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#table, options.operations.tracker, (authorization, clientAddress) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
     this.#app.any('/*', (res, req) => this.#onRequest(res, req));
-    this.#engine.subscribe(this.#onJobEvent);
   }
 
   /** Starts listening; resolves with the port (useful with port 0). */
@@ -126,25 +114,11 @@ export class HttpFront {
   }
 
   /**
-   * SIGTERM: the server goes on listening so that clients can collect results (the job API and
-   * the operations routes answer as before) while new jobs are refused by the closing engine
-   * (503, errorNum 30). Jobs cancelled from here on answer 503 too.
+   * Stops accepting connections; requests in flight still get their answers. On SIGTERM this
+   * comes last: during the drain the server goes on listening so that clients can collect
+   * results, while the closing engine refuses new jobs (503, errorNum 30).
    */
-  startDraining(): void {
-    this.#closing = true;
-  }
-
-  /** Stored results that finished during the drain and have not been fetched or deleted yet. */
-  get uncollectedDrainResults(): number {
-    for (const jobId of this.#drainResults) {
-      if (this.#table.get(jobId, ANY_OWNER) === undefined) this.#drainResults.delete(jobId);
-    }
-    return this.#drainResults.size;
-  }
-
-  /** Stops accepting connections; requests in flight still get their answers. */
   stopListening(): void {
-    this.#closing = true;
     if (this.#listenSocket !== null) {
       uWS.us_listen_socket_close(this.#listenSocket);
       this.#listenSocket = null;
@@ -260,12 +234,12 @@ export class HttpFront {
       const blocking = exchange as BlockingExchange;
       blocking.jobId = jobId;
       blocking.onAbort = this.#onBlockingClientGone;
-      this.#blocking.set(jobId, blocking);
+      this.#recorder.awaitResult(jobId, blocking);
       return;
     }
     if (mode === MODE_STORE) {
       this.#operations.submit.accepted(jobId, intent!, caller, { method, path, query, body }, exchange, arangoStore);
-      if (exchange.head) this.#headJobs.add(jobId);
+      if (exchange.head) this.#recorder.keepNoBody(jobId);
     } else {
       exchange.send(202, NO_HEADERS, null);
     }
@@ -284,37 +258,7 @@ export class HttpFront {
   /** ArangoDB lets such a job run on; we cancel it and save the work. */
   readonly #onBlockingClientGone = (exchange: Exchange): void => {
     const jobId = (exchange as BlockingExchange).jobId;
-    if (this.#blocking.delete(jobId)) this.#engine.cancel(jobId);
-  };
-
-  readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void => {
-    this.#metrics.countJobEvent(kind, jobId);
-    if (kind !== 'progress' && kind !== 'queued' && kind !== 'retrying') this.#limits.leftQueue(jobId);
-    if (kind === 'running') {
-      const now = Date.now();
-      this.#table.markStarted(jobId, now);
-      return this.#operations.tracker.onRunning(jobId, now);
-    }
-    if (kind === 'progress') return this.#operations.tracker.onProgress(jobId, data as JobProgress, Date.now());
-    if (kind !== 'done' && kind !== 'failed' && kind !== 'cancelled' && kind !== 'timedOut') return;
-    const exchange = this.#blocking.get(jobId);
-    if (exchange !== undefined) {
-      this.#blocking.delete(jobId);
-      const result = finalResult(kind, data, this.#closing);
-      exchange.send(result.status, result.headers, result.body);
-      this.#metrics.countRequest(MODE_BLOCKING, result.status);
-      return;
-    }
-    const now = Date.now();
-    if (kind === 'cancelled') {
-      if (this.#headJobs.size > 0) this.#headJobs.delete(jobId);
-      this.#table.cancel(jobId, now);
-    } else {
-      let result = finalResult(kind, data, this.#closing);
-      if (this.#headJobs.size > 0 && this.#headJobs.delete(jobId)) result = { ...result, body: null };
-      if (this.#table.finish(jobId, result, now, kind === 'done' ? 'completed' : kind) && this.#closing) this.#drainResults.add(jobId);
-    }
-    this.#operations.tracker.onFinished(jobId);
+    if (this.#recorder.dropWaiter(jobId)) this.#engine.cancel(jobId);
   };
 
   /** A header not in the cache: JWTs and refusals answer now; a password is verified off the main thread while the body is read. */
@@ -393,22 +337,4 @@ function refusalBody(refusal: AuthRefusal): string {
 function asyncMode(value: string): number {
   const lower = value.toLowerCase();
   return lower === 'true' ? MODE_FIRE : lower === 'store' ? MODE_STORE : MODE_BLOCKING;
-}
-
-function errorResult({ status, errorNum, message }: ArangoError): StoredResult {
-  return { status, headers: JSON_HEADERS, body: Buffer.from(errorBody(status, errorNum, message)) };
-}
-
-/** What a job's final event answers, as a blocking request or a stored result. */
-function finalResult(kind: JobEventKind, data: JobResult | JobFailure | JobProgress | undefined, closing: boolean): StoredResult {
-  switch (kind) {
-    case 'done':
-      return data as JobResult;
-    case 'failed':
-      return errorResult(failureAnswer(data as JobFailure));
-    case 'timedOut':
-      return errorResult(JOB_ENDINGS.timedOut);
-    default:
-      return errorResult(closing ? JOB_ENDINGS.shutdown : JOB_ENDINGS.cancelled);
-  }
 }

@@ -3,3 +3,4 @@ export { JobApi } from './job-api.js';
 export { firstJobIdAt } from './job-ids.js';
 export type { GoneJob, JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from './job-table.js';
 export { UserLimits, defaultQueuedPerUser } from './user-limits.js';
+export { JobRecorder, type JobObserver } from './job-recorder.js';

@@ -1,6 +1,6 @@
 import type { JobProgress } from '../../engine/index.js';
 import { ANY_OWNER } from '../auth/index.js';
-import type { JobTable, JobView } from '../jobs/index.js';
+import type { JobObserver, JobTable, JobView } from '../jobs/index.js';
 import { finalEvent, finalEventId, nextEventId, progressView, type OperationEvent, type ProgressView } from './operation-event.js';
 import { operationStatus } from './operation-status.js';
 import { finishedSummary } from './operation-summary.js';
@@ -45,7 +45,7 @@ class LiveOperation {
  * a million unfetched results cost nothing here; everything about a finished operation is
  * rebuilt from the job table.
  */
-export class OperationTracker {
+export class OperationTracker implements JobObserver {
   readonly #table: JobTable;
   readonly #live = new Map<number, LiveOperation>();
   readonly #cancelledAt = new Map<number, number>();
@@ -81,17 +81,26 @@ export class OperationTracker {
     this.#notifier?.notify(jobId, event);
   }
 
-  /** Called after the job table recorded the job's end. */
-  onFinished(jobId: number): void {
+  /**
+   * The job table recorded the job's end. True when someone is to be told (a watcher, a
+   * webhook): `onFinished` then follows with the job's view. Otherwise its live state goes
+   * now, and the common case costs one Map lookup.
+   */
+  onEnded(jobId: number): boolean {
+    const live = this.#live.get(jobId);
+    if (live?.watchers != null || (this.#notifier !== null && this.#notifier.wants(jobId))) return true;
+    if (live !== undefined) this.#live.delete(jobId);
+    return false;
+  }
+
+  /** The final event, to the watchers and the webhook of a job that `onEnded` said were waiting. */
+  onFinished(jobId: number, job: JobView | undefined): void {
     const live = this.#live.get(jobId);
     if (live !== undefined) this.#live.delete(jobId);
-    const notify = this.#notifier !== null && this.#notifier.wants(jobId);
-    if (live?.watchers == null && !notify) return; // nobody to tell: the common case costs one Map lookup
-    const job = this.#table.get(jobId, ANY_OWNER);
     if (job === undefined) return; // deleted while it ran: nobody can ask for it any more
     const event = finalEvent(job, finalEventId(job, live?.lastEventId ?? 0), live?.progress ?? null, finishedSummary(job));
     if (live?.watchers != null) this.#broadcast(live, event);
-    if (notify) this.#notifier!.notify(jobId, event);
+    if (this.#notifier !== null && this.#notifier.wants(jobId)) this.#notifier.notify(jobId, event);
   }
 
   /** The job table dropped `jobId` because its retention ran out (the table keeps when). */
