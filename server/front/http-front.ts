@@ -1,9 +1,9 @@
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Engine, JobUser } from '../../engine/index.js';
+import type { Engine, JobUser, SubmitRequest } from '../../engine/index.js';
 import { AuthRefusal, UNAUTHORIZED, type Authenticator, type Caller } from '../auth/index.js';
 import { ERROR_NUM, errorBody, errorFromEngine } from '../errors/index.js';
-import { Exchange, JSON_TYPE, readBody } from '../http/index.js';
+import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, type JobRecorder, type JobTable, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from '../observability/index.js';
 import { mountOperationsSocket, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
@@ -181,35 +181,46 @@ export class HttpFront {
     // Operations: Prefer: respond-async stores the job too; x-arango-async: true stays fire and forget.
     let intent: SubmitIntent | null = null;
     if (mode !== MODE_FIRE) {
-      intent = this.#operations.submit.intent(headers, exchange);
-      if (intent === null) return this.#metrics.countRequest(MODE_INLINE, exchange.status);
+      const decision = this.#operations.submit.intent(headers);
+      if (decision.kind === 'refused') return this.#answer(exchange, decision.answer, MODE_INLINE);
+      intent = decision;
       if (intent.respondAsync) mode = MODE_STORE;
     }
     const arangoStore = mode === MODE_STORE && asyncHeader !== '' && asyncMode(asyncHeader) === MODE_STORE;
     const routeIndex = match.routeIndex;
     const onBody = (body: Uint8Array | null): void => {
-      if (mode === MODE_STORE && this.#operations.submit.answeredByIdempotency(intent!, caller, { method, path, query, body }, exchange, arangoStore)) {
-        return this.#metrics.countRequest(MODE_STORE, exchange.status);
-      }
-      if (intent?.callbackUrl == null) return this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
+      // The one request of this submit, as the engine will run it; everything after reads it.
+      const request: SubmitRequest = { method, path, query, headers, body, user: this.#authentication ? this.#jobUserOf(caller) : null };
+      const plan: SubmitPlan = { exchange, request, routeIndex, mode, caller, intent, arangoStore };
+      if (this.#answeredByIdempotency(plan)) return;
+      if (intent?.callbackUrl == null) return this.#submit(plan);
       // A webhook target is checked (its host resolved) before anything is queued. The
       // idempotency key is looked up again afterwards: a retry may have been queued meanwhile.
-      this.#operations.submit.callbackAllowed(intent, exchange).then((allowed) => {
-        if (!allowed) return this.#metrics.countRequest(MODE_INLINE, exchange.status);
-        if (mode === MODE_STORE && this.#operations.submit.answeredByIdempotency(intent, caller, { method, path, query, body }, exchange, arangoStore)) {
-          return this.#metrics.countRequest(MODE_STORE, exchange.status);
-        }
-        this.#submit(exchange, mode, caller, routeIndex, method, path, query, headers, body, intent, arangoStore);
+      this.#operations.submit.callbackRefusal(intent).then((refusal) => {
+        if (refusal !== null) return this.#answer(exchange, refusal, MODE_INLINE);
+        if (!this.#answeredByIdempotency(plan)) this.#submit(plan);
       }, (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `webhook check failed: ${error.message}`));
     };
     if (body !== undefined) onBody(body);
     else readBody(req as HttpRequest, exchange, this.#maxBodySize, onBody);
   }
 
-  #submit(
-    exchange: Exchange, mode: number, caller: Caller, routeIndex: number, method: string, path: string, query: string,
-    headers: string[], body: Uint8Array | null, intent: SubmitIntent | null, arangoStore: boolean,
-  ): void {
+  /** A stored submit repeating an Idempotency-Key is answered from the first one (or refused, 422). */
+  #answeredByIdempotency(plan: SubmitPlan): boolean {
+    if (plan.mode !== MODE_STORE) return false;
+    const answer = this.#operations.submit.idempotentAnswer(plan.intent!, plan.caller, plan.request, plan.arangoStore);
+    if (answer === null) return false;
+    this.#answer(plan.exchange, answer, MODE_STORE);
+    return true;
+  }
+
+  #answer(exchange: Exchange, answer: Answer, mode: number): void {
+    exchange.answer(answer);
+    this.#metrics.countRequest(mode, answer.status);
+  }
+
+  #submit(plan: SubmitPlan): void {
+    const { exchange, mode, caller } = plan;
     if (exchange.aborted) return; // hung up during the upload: nothing queued
     const limits = this.#limits;
     if (limits.enabled) {
@@ -222,8 +233,7 @@ export class HttpFront {
     }
     let jobId: number;
     try {
-      const user = this.#authentication ? this.#jobUserOf(caller) : null;
-      jobId = this.#engine.submit(routeIndex, { method, path, query, headers, body, user }, mode === MODE_FIRE);
+      jobId = this.#engine.submit(plan.routeIndex, plan.request, mode === MODE_FIRE);
     } catch (error) {
       const mapped = errorFromEngine(error);
       if (mapped === undefined) throw error;
@@ -238,7 +248,7 @@ export class HttpFront {
       return;
     }
     if (mode === MODE_STORE) {
-      this.#operations.submit.accepted(jobId, intent!, caller, { method, path, query, body }, exchange, arangoStore);
+      exchange.answer(this.#operations.submit.accepted(jobId, plan.intent!, caller, plan.request, plan.arangoStore));
       if (exchange.head) this.#recorder.keepNoBody(jobId);
     } else {
       exchange.send(202, NO_HEADERS, null);
@@ -322,6 +332,20 @@ export class HttpFront {
 
 interface BlockingExchange extends Exchange {
   jobId: number;
+}
+
+/** A handler route's submit, decided once its body is in: how it runs and for whom. */
+interface SubmitPlan {
+  exchange: Exchange;
+  request: SubmitRequest;
+  routeIndex: number;
+  /** MODE_BLOCKING, MODE_FIRE or MODE_STORE. */
+  mode: number;
+  caller: Caller;
+  /** Null for fire and forget, which the operations surface does not see. */
+  intent: SubmitIntent | null;
+  /** Stored with `x-arango-async: store`: ArangoDB's answer and retention apply. */
+  arangoStore: boolean;
 }
 
 /** The peer's address, the key of the failed-login throttle; read while uWS's handler runs. */

@@ -8,6 +8,14 @@ for (let status = 100; status < 600; status++) STATUS_LINES[status] = `${status}
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** An answer decided away from the socket (by the operations surface, say), for an Exchange to write. */
+export interface Answer {
+  status: number;
+  /** Flat `[name, value, ...]`. */
+  headers: readonly string[];
+  body: Uint8Array | string | null;
+}
+
 /** Headers uWS writes itself, or that would break the framing if copied from a handler. */
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'date']);
 
@@ -111,6 +119,10 @@ export class Exchange {
     // Done: uWS has dropped this handler and `res`; the bytes are the kernel's now.
     if (done) this.#unsentBody = null;
     return ok;
+  }
+
+  answer(answer: Answer): void {
+    this.send(answer.status, answer.headers, answer.body);
   }
 
   sendJson(status: number, body: string, extraName?: string, extraValue?: string): void {

@@ -1,3 +1,3 @@
 /** HTTP on uWebSockets.js: one exchange per request (answers written with backpressure), request bodies within a bound. */
-export { Exchange, JSON_TYPE } from './exchange.js';
+export { Exchange, JSON_TYPE, type Answer } from './exchange.js';
 export { readBody } from './request-body.js';

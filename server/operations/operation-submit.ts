@@ -1,16 +1,18 @@
+import type { SubmitRequest } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
-import { JSON_TYPE, type Exchange } from '../http/index.js';
+import { JSON_TYPE, type Answer } from '../http/index.js';
 import type { JobTable } from '../jobs/index.js';
 import { parseWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
 import { IdempotencyKeys, requestFingerprint } from './idempotency-keys.js';
 import type { OperationsApi } from './operations-api.js';
-import { sendProblem } from './operations-api.js';
+import { problemAnswer } from './operations-api.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem } from './problem.js';
 
 
 /** What a submit asks of the operations surface, read from its headers. */
 export interface SubmitIntent {
+  readonly kind: 'intent';
   /** `Prefer: respond-async` (RFC 7240): answer with an operation (JSON body, Location). */
   respondAsync: boolean;
   idempotencyKey: string | null;
@@ -20,7 +22,17 @@ export interface SubmitIntent {
   fingerprint: string | null;
 }
 
-const NO_INTENT: SubmitIntent = Object.freeze({ respondAsync: false, idempotencyKey: null, callbackUrl: null, callbackEvents: null, fingerprint: null });
+/** A header that makes the submit unusable: answered with this, and nothing is queued. */
+export interface SubmitRefusal {
+  readonly kind: 'refused';
+  readonly answer: Answer;
+}
+
+const NO_INTENT: SubmitIntent = Object.freeze({ kind: 'intent', respondAsync: false, idempotencyKey: null, callbackUrl: null, callbackEvents: null, fingerprint: null });
+
+function refused(answer: Answer): SubmitRefusal {
+  return { kind: 'refused', answer };
+}
 
 export interface OperationSubmitOptions {
   table: JobTable;
@@ -45,8 +57,8 @@ export class OperationSubmit {
     this.#idempotency = new IdempotencyKeys(options.retentionMs);
   }
 
-  /** Reads the intent from flat request headers; answers 400 itself (and returns null) when a header is unusable. */
-  intent(headers: readonly string[], exchange: Exchange): SubmitIntent | null {
+  /** Reads the intent from flat request headers, or refuses (400) a header that is unusable. */
+  intent(headers: readonly string[]): SubmitIntent | SubmitRefusal {
     let respondAsync = false;
     let idempotencyKey: string | null = null;
     let callbackUrl: string | null = null;
@@ -61,8 +73,7 @@ export class OperationSubmit {
     }
     if (!respondAsync && idempotencyKey === null && callbackUrl === null) return NO_INTENT;
     if (idempotencyKey !== null && (idempotencyKey === '' || idempotencyKey.length > 255)) {
-      sendProblem(exchange, problem(400, 'bad-idempotency-key', 'Bad Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters'));
-      return null;
+      return refused(problemAnswer(problem(400, 'bad-idempotency-key', 'Bad Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters')));
     }
     let callbackEvents: ReadonlySet<WebhookEvent> | null = null;
     if (callbackUrl !== null) {
@@ -72,49 +83,44 @@ export class OperationSubmit {
       const events = parseWebhookEvents(callbackEventsHeader);
       const reason = refusal ?? (typeof events === 'string' ? events : null);
       if (reason !== null) {
-        sendProblem(exchange, problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl }));
-        return null;
+        return refused(problemAnswer(problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl })));
       }
       callbackEvents = events as ReadonlySet<WebhookEvent>;
     }
-    return { respondAsync, idempotencyKey, callbackUrl, callbackEvents, fingerprint: null };
+    return { kind: 'intent', respondAsync, idempotencyKey, callbackUrl, callbackEvents, fingerprint: null };
   }
 
   /**
    * Before queueing, after the body: resolves the callback's host and checks it against the
-   * allowlist, answering 400 itself (and resolving false) when refused.
+   * allowlist; resolves with the 400 to answer when refused, null when allowed.
    */
-  async callbackAllowed(intent: SubmitIntent, exchange: Exchange): Promise<boolean> {
-    if (intent.callbackUrl === null) return true;
+  async callbackRefusal(intent: SubmitIntent): Promise<Answer | null> {
+    if (intent.callbackUrl === null) return null;
     const reason = await this.#options.webhooks!.refusal(intent.callbackUrl);
-    if (reason === null) return true;
-    sendProblem(exchange, problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl: intent.callbackUrl }));
-    return false;
+    return reason === null ? null : problemAnswer(problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl: intent.callbackUrl }));
   }
 
   /**
-   * Before queueing: a repeated `Idempotency-Key` answers with the first operation (and
-   * returns true: nothing more to do); one reused for another request is 422.
+   * Before queueing: a repeated `Idempotency-Key` is answered with the first operation; one
+   * reused for another request is 422. Null: nothing stands in the way, queue the job.
    */
-  answeredByIdempotency(intent: SubmitIntent, caller: Caller, request: IdempotentRequest, exchange: Exchange, arangoStore: boolean): boolean {
-    if (intent.idempotencyKey === null) return false;
+  idempotentAnswer(intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean): Answer | null {
+    if (intent.idempotencyKey === null) return null;
     const outcome = this.#idempotency.check(caller.username, intent.idempotencyKey, fingerprintOf(intent, request), Date.now());
-    if (outcome.kind === 'new') return false;
+    if (outcome.kind === 'new') return null;
     if (outcome.kind === 'conflict') {
-      sendProblem(exchange, problem(422, 'idempotency-key-reused', 'Idempotency-Key Reused',
+      return problemAnswer(problem(422, 'idempotency-key-reused', 'Idempotency-Key Reused',
         `Idempotency-Key was first used for another request (operation ${outcome.jobId}); use a new key for a different method, path or body`,
         { operationId: String(outcome.jobId) }));
-      return true;
     }
     const job = this.#options.table.get(outcome.jobId, caller);
-    if (job === undefined) return false; // the first operation is gone (fetched or expired): run anew
-    if (!intent.respondAsync && arangoStore) answerArango(exchange, outcome.jobId);
-    else this.#answerOperation(exchange, outcome.jobId, arangoStore, this.#options.api.describe(job, Date.now()));
-    return true;
+    if (job === undefined) return null; // the first operation is gone (fetched or expired): run anew
+    if (!intent.respondAsync && arangoStore) return arangoAnswer(outcome.jobId);
+    return operationAnswer(outcome.jobId, arangoStore, this.#options.api.describe(job, Date.now()));
   }
 
-  /** After queueing: records the job as an operation and answers 202. */
-  accepted(jobId: number, intent: SubmitIntent, caller: Caller, request: IdempotentRequest, exchange: Exchange, arangoStore: boolean): void {
+  /** After queueing: records the job as an operation; returns the 202 to answer. */
+  accepted(jobId: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean): Answer {
     const nowMs = Date.now();
     const { table, webhooks, retentionMs } = this.#options;
     table.add(jobId, caller.username, nowMs, arangoStore && !intent.respondAsync ? 0 : retentionMs);
@@ -122,37 +128,31 @@ export class OperationSubmit {
     if (intent.idempotencyKey !== null) {
       this.#idempotency.remember(caller.username, intent.idempotencyKey, fingerprintOf(intent, request), jobId, nowMs);
     }
-    if (!intent.respondAsync) return answerArango(exchange, jobId);
-    this.#answerOperation(exchange, jobId, arangoStore, this.#options.api.describe(table.get(jobId, caller)!, nowMs));
+    if (!intent.respondAsync) return arangoAnswer(jobId);
+    return operationAnswer(jobId, arangoStore, this.#options.api.describe(table.get(jobId, caller)!, nowMs));
   }
 
   expire(nowMs: number): void {
     this.#idempotency.expire(nowMs);
   }
 
-  /** RFC 7240's answer: 202 with the operation, its Location, and (for ArangoDB clients too) its job id. */
-  #answerOperation(exchange: Exchange, jobId: number, arangoStore: boolean, description: Record<string, unknown>): void {
-    const statusUrl = `/_api/operations/${jobId}`;
-    const body = { ...description, createdAt: (description.timestamps as { created: string }).created, statusUrl };
-    const headers = ['content-type', JSON_TYPE, 'location', statusUrl, 'preference-applied', 'respond-async'];
-    if (arangoStore) headers.push('x-arango-async-id', String(jobId));
-    exchange.send(202, headers, JSON.stringify(body));
-  }
 }
 
-export interface IdempotentRequest {
-  method: string;
-  path: string;
-  query: string;
-  body: Uint8Array | null;
+/** RFC 7240's answer: 202 with the operation, its Location, and (for ArangoDB clients too) its job id. */
+function operationAnswer(jobId: number, arangoStore: boolean, description: Record<string, unknown>): Answer {
+  const statusUrl = `/_api/operations/${jobId}`;
+  const body = { ...description, createdAt: (description.timestamps as { created: string }).created, statusUrl };
+  const headers = ['content-type', JSON_TYPE, 'location', statusUrl, 'preference-applied', 'respond-async'];
+  if (arangoStore) headers.push('x-arango-async-id', String(jobId));
+  return { status: 202, headers, body: JSON.stringify(body) };
 }
 
 /** ArangoDB's answer to `x-arango-async: store`: an empty 202 carrying the job id. */
-function answerArango(exchange: Exchange, jobId: number): void {
-  exchange.send(202, [], null, 'x-arango-async-id', String(jobId));
+function arangoAnswer(jobId: number): Answer {
+  return { status: 202, headers: ['x-arango-async-id', String(jobId)], body: null };
 }
 
-function fingerprintOf(intent: SubmitIntent, request: IdempotentRequest): string {
+function fingerprintOf(intent: SubmitIntent, request: SubmitRequest): string {
   intent.fingerprint ??= requestFingerprint(request.method, request.path, request.query, request.body);
   return intent.fingerprint;
 }

@@ -1,6 +1,6 @@
 import type { Engine } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
-import { JSON_TYPE, type Exchange } from '../http/index.js';
+import { JSON_TYPE, type Answer, type Exchange } from '../http/index.js';
 import type { JobTable, JobView } from '../jobs/index.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
 import { failureProblem, operationLinks } from './operation-summary.js';
@@ -10,6 +10,7 @@ import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { SseStream } from './sse-stream.js';
 
 const DEFAULT_HISTORY_LIMIT = 20;
+const PROBLEM_HEADERS: readonly string[] = ['content-type', PROBLEM_CONTENT_TYPE];
 const MAX_HISTORY_LIMIT = 1000;
 
 export interface OperationsApiOptions {
@@ -201,8 +202,12 @@ function iso(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
 
+export function problemAnswer(body: Problem): Answer {
+  return { status: body.status, headers: PROBLEM_HEADERS, body: JSON.stringify(body) };
+}
+
 export function sendProblem(exchange: Exchange, body: Problem): void {
-  exchange.send(body.status, ['content-type', PROBLEM_CONTENT_TYPE], JSON.stringify(body));
+  exchange.answer(problemAnswer(body));
 }
 
 function sendMethodNotAllowed(exchange: Exchange, allowed: string): void {
