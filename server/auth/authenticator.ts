@@ -1,5 +1,5 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { ERROR_NUM } from '../errors/index.js';
+import { ERRORS, type ServerError } from '../errors/index.js';
 import { CredentialCache } from './auth-cache.js';
 import { decodeBasicCredentials, signJwt, splitAuthorization, verifyJwt } from './auth-credentials.js';
 import { addressThrottleKey, FailureThrottle, userThrottleKey, type FailureThrottleOptions } from './auth-throttle.js';
@@ -13,16 +13,16 @@ export { hashPassword, readUsersFile, UsersFileError, type UserEntry } from './a
 
 /** Why a request is not let in, as the client sees it; `retryAfterSeconds` > 0 adds a `Retry-After` header. */
 export class AuthRefusal {
-  constructor(
-    readonly status: number,
-    readonly errorNum: number,
-    readonly message: string,
-    readonly retryAfterSeconds = 0,
-  ) {}
+  readonly status: number;
+  readonly errorNum: number;
+  constructor(error: ServerError, readonly message: string, readonly retryAfterSeconds = 0) {
+    this.status = error.status;
+    this.errorNum = error.errorNum;
+  }
 }
 
 /** Credentials that prove nothing: 401. */
-export const UNAUTHORIZED = new AuthRefusal(401, ERROR_NUM.unauthorized, 'not authorized to execute this request');
+export const UNAUTHORIZED = new AuthRefusal(ERRORS.unauthorized, 'not authorized to execute this request');
 
 /** A caller, or why not; a Promise only while a password is being verified. */
 export type AuthOutcome = Caller | AuthRefusal;
@@ -58,7 +58,7 @@ const MAX_RUNNING_VERIFICATIONS = 2;
 const MAX_WAITING_VERIFICATIONS = 64;
 // A full line is the server's overload, not this client's fault (it may be its first attempt):
 // 503 Service Unavailable with Retry-After (RFC 9110 section 15.6.4), ArangoDB's errorNum 503.
-const OVERLOADED = new AuthRefusal(503, ERROR_NUM.serviceUnavailable, 'too many password verifications in progress, retry later', 1);
+const OVERLOADED = new AuthRefusal(ERRORS.overloaded, 'too many password verifications in progress, retry later', 1);
 const THROTTLE_TIMING = {
   windowMs: 60_000, firstBlockMs: 1000, maxBlockMs: 300_000, forgetAfterMs: 900_000, capacity: 10_000,
 } as const satisfies Omit<FailureThrottleOptions, 'maxFailures'>;
@@ -173,7 +173,7 @@ export class Authenticator {
       // ArangoDB has no error number for "too many requests"; 420 is its "enhance your calm",
       // which it answers to clients that call too often.
       const retryAfterSeconds = Math.ceil(blockedForMs / 1000);
-      return new AuthRefusal(429, ERROR_NUM.enhanceYourCalm, `too many failed login attempts, retry in ${retryAfterSeconds} s`, retryAfterSeconds);
+      return new AuthRefusal(ERRORS.loginThrottled, `too many failed login attempts, retry in ${retryAfterSeconds} s`, retryAfterSeconds);
     }
     const user = this.#users.get(username);
     // An unknown name costs a verification too, so that timing does not reveal which names exist.

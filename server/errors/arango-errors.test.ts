@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JOB_FAILURE } from '../../engine/index.js';
-import { ERROR_NUM, errorFromEngine, failureAnswer } from './arango-errors.js';
+import { errorFromEngine, failureAnswer } from './arango-errors.js';
+import { ERRORS } from './error-table.js';
 
 test("a handler's error keeps its own HTTP status and errorNum; without an errorNum a status is its own number", () => {
   assert.deepEqual(failureAnswer({ code: JOB_FAILURE.handlerError, message: 'teapot', details: { status: 418, errorNum: 1234 } }),
@@ -9,7 +10,7 @@ test("a handler's error keeps its own HTTP status and errorNum; without an error
   assert.deepEqual(failureAnswer({ code: JOB_FAILURE.handlerError, message: 'gone', details: { statusCode: 503 } }),
     { status: 503, errorNum: 503, message: 'gone' });
   assert.deepEqual(failureAnswer({ code: JOB_FAILURE.handlerError, message: 'plain', details: null }),
-    { status: 500, errorNum: ERROR_NUM.internal, message: 'plain' });
+    { status: 500, errorNum: ERRORS.internal.errorNum, message: 'plain' });
 });
 
 test('a status outside 400-599, or not an integer, is not taken from a handler', () => {
@@ -20,7 +21,7 @@ test('a status outside 400-599, or not an integer, is not taken from a handler',
 
 test("engine failures that are not the handler's own are internal errors, whatever their details say", () => {
   for (const code of [JOB_FAILURE.workerTerminated, JOB_FAILURE.badResponse, 'ERR_SOMETHING_NEW']) {
-    assert.deepEqual(failureAnswer({ code, message: 'm', details: { status: 418 } }), { status: 500, errorNum: ERROR_NUM.internal, message: 'm' });
+    assert.deepEqual(failureAnswer({ code, message: 'm', details: { status: 418 } }), { status: 500, errorNum: ERRORS.internal.errorNum, message: 'm' });
   }
 });
 

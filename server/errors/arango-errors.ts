@@ -1,59 +1,43 @@
 import { JOB_FAILURE, type JobFailure } from '../../engine/index.js';
+import { ERRORS, type ServerError } from './error-table.js';
 
-/**
- * ArangoDB's error numbers used by this server, and the one place where engine error codes
- * become HTTP statuses (STYLE.md §6). Error bodies are ArangoDB's:
- * `{"error":true,"code":HTTP,"errorNum":N,"errorMessage":"..."}`.
- */
-export const ERROR_NUM = {
-  canceled: 21,
-  shutdownInProgress: 30,
-  badParameter: 400,
-  unauthorized: 401,
-  notFound: 404,
-  methodNotAllowed: 405,
-  requestEntityTooLarge: 413,
-  /** ArangoDB's TRI_ERROR_RESOURCE_LIMIT ("resource limit exceeded"), sent with HTTP 429. */
-  resourceLimit: 32,
-  /** ArangoDB's ERROR_HTTP_ENHANCE_YOUR_CALM, its error for a client calling too often: failed logins (HTTP 429). */
-  enhanceYourCalm: 420,
-  serviceUnavailable: 503,
-  internal: 4,
-  queueFull: 21003,
-} as const;
-
+/** An error answer with its own words: a row of the error table (or a handler's own status) and a message. */
 export interface ArangoError {
   status: number;
   errorNum: number;
   message: string;
 }
 
+function withMessage(error: ServerError, message: string): ArangoError {
+  return { status: error.status, errorNum: error.errorNum, message };
+}
+
 /**
- * Engine codes → how a client sees them: errors `engine.submit` throws, and the `code` of a
- * job's `failed` event. ArangoDB's seed says a full queue is HTTP 500, errorNum 21003. A
- * failure without a message of its own here keeps the engine's message.
+ * Engine codes → rows of the error table: errors `engine.submit` throws (with the message
+ * ArangoDB clients know), and the `code` of a job's `failed` event (which keeps the engine's
+ * message).
  */
-const ENGINE_CODES: Readonly<Record<string, { status: number; errorNum: number; message?: string }>> = {
-  ERR_QUEUE_FULL: { status: 500, errorNum: ERROR_NUM.queueFull, message: 'named queue is full' },
-  ERR_ENGINE_CLOSED: { status: 503, errorNum: ERROR_NUM.shutdownInProgress, message: 'shutdown in progress' },
-  [JOB_FAILURE.handlerError]: { status: 500, errorNum: ERROR_NUM.internal },
-  [JOB_FAILURE.workerTerminated]: { status: 500, errorNum: ERROR_NUM.internal },
-  [JOB_FAILURE.badResponse]: { status: 500, errorNum: ERROR_NUM.internal },
+const SUBMIT_ERRORS: Readonly<Record<string, ArangoError>> = {
+  ERR_QUEUE_FULL: withMessage(ERRORS.queueFull, 'named queue is full'),
+  ERR_ENGINE_CLOSED: withMessage(ERRORS.shutdown, 'shutdown in progress'),
+};
+const FAILURE_ERRORS: Readonly<Record<string, ServerError>> = {
+  [JOB_FAILURE.handlerError]: ERRORS.internal,
+  [JOB_FAILURE.workerTerminated]: ERRORS.internal,
+  [JOB_FAILURE.badResponse]: ERRORS.internal,
 };
 
 /** How jobs that did not end with their handler's answer answer instead. */
 export const JOB_ENDINGS = {
-  timedOut: { status: 504, errorNum: ERROR_NUM.canceled, message: 'job timed out: it ran past its deadline and was cancelled' },
-  cancelled: { status: 410, errorNum: ERROR_NUM.canceled, message: 'canceled request' },
-  shutdown: { status: 503, errorNum: ERROR_NUM.shutdownInProgress, message: 'shutdown in progress' },
-} as const satisfies Record<string, ArangoError>;
+  timedOut: withMessage(ERRORS.timedOut, 'job timed out: it ran past its deadline and was cancelled'),
+  cancelled: withMessage(ERRORS.canceled, 'canceled request'),
+  shutdown: withMessage(ERRORS.shutdown, 'shutdown in progress'),
+} as const;
 
 /** Maps an error thrown by `engine.submit`; undefined for errors that are bugs (rethrow those). */
 export function errorFromEngine(error: unknown): ArangoError | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return undefined;
-  const mapped = ENGINE_CODES[code];
-  return mapped?.message === undefined ? undefined : { status: mapped.status, errorNum: mapped.errorNum, message: mapped.message };
+  return typeof code === 'string' ? SUBMIT_ERRORS[code] : undefined;
 }
 
 /**
@@ -62,7 +46,7 @@ export function errorFromEngine(error: unknown): ArangoError | undefined {
  * ("internal error") and any other status its own number, as ArangoDB's HTTP errors are.
  */
 export function failureAnswer(failure: JobFailure): ArangoError {
-  const mapped = ENGINE_CODES[failure.code] ?? ENGINE_CODES[JOB_FAILURE.handlerError];
+  const mapped = FAILURE_ERRORS[failure.code] ?? ERRORS.internal;
   let status = mapped.status;
   let errorNum: number | undefined;
   if (failure.code === JOB_FAILURE.handlerError && failure.details !== null) {
@@ -70,9 +54,5 @@ export function failureAnswer(failure: JobFailure): ArangoError {
     if (typeof own === 'number' && Number.isInteger(own) && own >= 400 && own <= 599) status = own;
     if (typeof failure.details.errorNum === 'number') errorNum = failure.details.errorNum;
   }
-  return { status, errorNum: errorNum ?? (status === 500 ? ERROR_NUM.internal : status), message: failure.message };
-}
-
-export function errorBody(status: number, errorNum: number, message: string): string {
-  return JSON.stringify({ error: true, code: status, errorNum, errorMessage: message });
+  return { status, errorNum: errorNum ?? (status === 500 ? ERRORS.internal.errorNum : status), message: failure.message };
 }

@@ -1,5 +1,5 @@
 import type { HttpRequest } from 'uWebSockets.js';
-import { ERROR_NUM } from '../errors/index.js';
+import { ERRORS } from '../errors/index.js';
 import { AuthRefusal, type AuthOutcome } from '../auth/index.js';
 import type { Caller } from '../auth/index.js';
 import type { Exchange } from '../http/index.js';
@@ -68,6 +68,6 @@ export function whenAuthenticated(
     caller = outcome;
     if (request.body !== undefined) onCaller(request, caller);
   }, (error: Error) => {
-    if (!exchange.aborted) onRefusal(new AuthRefusal(500, ERROR_NUM.internal, `password verification failed: ${error.message}`));
+    if (!exchange.aborted) onRefusal(new AuthRefusal(ERRORS.internal, `password verification failed: ${error.message}`));
   });
 }

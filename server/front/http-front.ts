@@ -2,7 +2,7 @@ import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Engine, JobUser, SubmitRequest } from '../../engine/index.js';
 import { AuthRefusal, UNAUTHORIZED, type Authenticator, type Caller } from '../auth/index.js';
-import { ERROR_NUM, errorBody, errorFromEngine } from '../errors/index.js';
+import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError } from '../errors/index.js';
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, type JobRecorder, type JobTable, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from '../observability/index.js';
@@ -25,9 +25,7 @@ const NO_HEADERS: string[] = [];
 const JSON_HEADERS = ['content-type', JSON_TYPE];
 const AUTH_BODY_LIMIT = 64 * 1024;
 const UNAUTHORIZED_HEADERS = ['content-type', JSON_TYPE, 'www-authenticate', 'Bearer token_type="JWT", realm="ArangoDB"'];
-const UNAUTHORIZED_BODY = errorBody(401, ERROR_NUM.unauthorized, 'not authorized to execute this request');
-/** ArangoDB's answer to a caller over one of its limits: errorNum 32, "resource limit exceeded". */
-const TOO_MANY_REQUESTS = 429;
+const UNAUTHORIZED_BODY = errorBody(ERRORS.unauthorized, 'not authorized to execute this request');
 
 /*
  * The headers of the request being handled, gathered by one module-level callback (no closure
@@ -137,7 +135,7 @@ export class HttpFront {
     const exchange = new Exchange(res, method === 'HEAD');
     const headers = scanHeaders(req);
     if (typeof headers === 'string') {
-      exchange.refuseAndClose(400, ERROR_NUM.badParameter, `the request repeats its ${headers} header: refused, and the connection closed`);
+      exchange.refuseAndClose(ERRORS.repeatedHeader, `the request repeats its ${headers} header: refused, and the connection closed`);
       return this.#metrics.countRequest(MODE_INLINE, 400);
     }
     if (path === '/_open/auth') return this.#login(req, exchange, method);
@@ -172,10 +170,10 @@ export class HttpFront {
       match = this.#engine.routes.match(method, path);
     } catch (error) {
       if (!(error instanceof URIError)) throw error;
-      return this.#inlineError(exchange, 400, ERROR_NUM.badParameter, `malformed path "${path}"`);
+      return this.#inlineError(exchange, ERRORS.badParameter, `malformed path "${path}"`);
     }
-    if (match.kind === 'notFound') return this.#inlineError(exchange, 404, ERROR_NUM.notFound, `unknown path '${path}'`);
-    if (match.kind === 'methodNotAllowed') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
+    if (match.kind === 'notFound') return this.#inlineError(exchange, ERRORS.notFound, `unknown path '${path}'`);
+    if (match.kind === 'methodNotAllowed') return this.#inlineError(exchange, ERRORS.methodNotAllowed, 'method not supported');
     const asyncHeader = req.getHeader('x-arango-async');
     let mode = asyncHeader === '' ? MODE_BLOCKING : asyncMode(asyncHeader);
     // Operations: Prefer: respond-async stores the job too; x-arango-async: true stays fire and forget.
@@ -199,7 +197,7 @@ export class HttpFront {
       this.#operations.submit.callbackRefusal(intent).then((refusal) => {
         if (refusal !== null) return this.#answer(exchange, refusal, MODE_INLINE);
         if (!this.#answeredByIdempotency(plan)) this.#submit(plan);
-      }, (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `webhook check failed: ${error.message}`));
+      }, (error: Error) => exchange.sendError(ERRORS.internal, `webhook check failed: ${error.message}`));
     };
     if (body !== undefined) onBody(body);
     else readBody(req as HttpRequest, exchange, this.#maxBodySize, onBody);
@@ -226,9 +224,9 @@ export class HttpFront {
     if (limits.enabled) {
       const refusal = limits.admit(caller.username, mode === MODE_STORE, (username) => this.#table.countOwnedBy(username), Date.now());
       if (refusal !== null) {
-        exchange.send(TOO_MANY_REQUESTS, ['content-type', JSON_TYPE, 'retry-after', String(refusal.retryAfterSeconds)],
-          errorBody(TOO_MANY_REQUESTS, ERROR_NUM.resourceLimit, refusal.message));
-        return this.#metrics.countRequest(mode, TOO_MANY_REQUESTS);
+        exchange.send(ERRORS.userLimit.status, ['content-type', JSON_TYPE, 'retry-after', String(refusal.retryAfterSeconds)],
+          errorBody(ERRORS.userLimit, refusal.message));
+        return this.#metrics.countRequest(mode, ERRORS.userLimit.status);
       }
     }
     let jobId: number;
@@ -237,7 +235,7 @@ export class HttpFront {
     } catch (error) {
       const mapped = errorFromEngine(error);
       if (mapped === undefined) throw error;
-      return this.#inlineError(exchange, mapped.status, mapped.errorNum, mapped.message, mode);
+      return this.#inlineError(exchange, mapped, mapped.message, mode);
     }
     if (limits.enabled) limits.submitted(jobId, caller.username);
     if (mode === MODE_BLOCKING) {
@@ -290,14 +288,14 @@ export class HttpFront {
     this.#metrics.countRequest(MODE_INLINE, refusal.status);
   }
 
-  #inlineError(exchange: Exchange, status: number, errorNum: number, message: string, mode = MODE_INLINE): void {
-    exchange.sendError(status, errorNum, message);
-    this.#metrics.countRequest(mode, status);
+  #inlineError(exchange: Exchange, error: ServerError | ArangoError, message: string, mode = MODE_INLINE): void {
+    exchange.sendJson(error.status, errorBody(error, message));
+    this.#metrics.countRequest(mode, error.status);
   }
 
   /** ArangoDB's login: `POST /_open/auth {username, password}` → `{jwt}` (arangojs `db.login()`). */
   #login(req: HttpRequest, exchange: Exchange, method: string): void {
-    if (method !== 'POST') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
+    if (method !== 'POST') return this.#inlineError(exchange, ERRORS.methodNotAllowed, 'method not supported');
     const address = clientAddress(exchange);
     readBody(req, exchange, AUTH_BODY_LIMIT, (body) => {
       let credentials: { username?: unknown; password?: unknown };
@@ -305,26 +303,26 @@ export class HttpFront {
         credentials = JSON.parse(body === null ? '' : Buffer.from(body).toString('utf8'));
       } catch (error) {
         if (!(error instanceof SyntaxError)) throw error;
-        return this.#inlineError(exchange, 400, ERROR_NUM.badParameter, 'expecting a JSON body {"username","password"}');
+        return this.#inlineError(exchange, ERRORS.badParameter, 'expecting a JSON body {"username","password"}');
       }
       if (typeof credentials?.username !== 'string') {
-        return this.#inlineError(exchange, 400, ERROR_NUM.badParameter, 'expecting a JSON body {"username","password"}');
+        return this.#inlineError(exchange, ERRORS.badParameter, 'expecting a JSON body {"username","password"}');
       }
       const password = typeof credentials.password === 'string' ? credentials.password : '';
       this.#authenticator.issueToken(credentials.username, password, address).then((token) => {
-        if (token === UNAUTHORIZED) return this.#inlineError(exchange, 401, ERROR_NUM.unauthorized, 'Wrong credentials');
+        if (token === UNAUTHORIZED) return this.#inlineError(exchange, ERRORS.unauthorized, 'Wrong credentials');
         if (token instanceof AuthRefusal) return this.#refuse(exchange, token);
         exchange.send(200, JSON_HEADERS, JSON.stringify({ jwt: token }));
         this.#metrics.countRequest(MODE_INLINE, 200);
-      }, (error: Error) => this.#inlineError(exchange, 500, ERROR_NUM.internal, `password verification failed: ${error.message}`));
+      }, (error: Error) => this.#inlineError(exchange, ERRORS.internal, `password verification failed: ${error.message}`));
     });
   }
 
   #serveMetrics(exchange: Exchange, method: string): void {
-    if (method !== 'GET' && method !== 'HEAD') return this.#inlineError(exchange, 405, ERROR_NUM.methodNotAllowed, 'method not supported');
+    if (method !== 'GET' && method !== 'HEAD') return this.#inlineError(exchange, ERRORS.methodNotAllowed, 'method not supported');
     this.#metrics.render().then(
       (text) => exchange.send(200, ['content-type', this.#metrics.contentType], text),
-      (error: Error) => exchange.sendError(500, ERROR_NUM.internal, `metrics failed: ${error.message}`),
+      (error: Error) => exchange.sendError(ERRORS.internal, `metrics failed: ${error.message}`),
     );
     this.#metrics.countRequest(MODE_INLINE, 200);
   }
@@ -354,7 +352,7 @@ function clientAddress(exchange: Exchange): string {
 }
 
 function refusalBody(refusal: AuthRefusal): string {
-  return errorBody(refusal.status, refusal.errorNum, refusal.message);
+  return errorBody(refusal, refusal.message);
 }
 
 /** `true` is fire and forget, `store` keeps the result; any other value means blocking (ArangoDB). */

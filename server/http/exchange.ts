@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
-import { errorBody } from '../errors/index.js';
+import { errorBody, type ServerError } from '../errors/index.js';
 
 /** "200 OK" for every status, computed once: uWS wants the whole status line text. */
 const STATUS_LINES: string[] = [];
@@ -129,8 +129,9 @@ export class Exchange {
     this.send(status, ['content-type', JSON_TYPE], body, extraName, extraValue);
   }
 
-  sendError(status: number, errorNum: number, message: string): void {
-    this.sendJson(status, errorBody(status, errorNum, message));
+  /** ArangoDB's error body for a row of the error table, in the caller's words. */
+  sendError(error: ServerError, message: string): void {
+    this.sendJson(error.status, errorBody(error, message));
   }
 
   /**
@@ -155,19 +156,19 @@ export class Exchange {
    * request and closes the connection instead ("not ready for another request"), so a
    * smuggled request never reaches a handler; without one, the 400 goes out next turn.
    */
-  refuseAndClose(status: number, errorNum: number, message: string): void {
+  refuseAndClose(error: ServerError, message: string): void {
     if (this.aborted) return;
-    this.status = status;
-    setImmediate(sendRefusal, this, errorBody(status, errorNum, message));
+    this.status = error.status;
+    setImmediate(sendRefusal, this, errorBody(error, message));
   }
 
   /** Refuses the request and closes the connection (its unread body would otherwise be parsed as the next request). */
-  sendErrorAndClose(status: number, errorNum: number, message: string): void {
+  sendErrorAndClose(error: ServerError, message: string): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.status = status;
+    this.status = error.status;
     this.res.cork(() => {
-      this.res.writeStatus(STATUS_LINES[status]).writeHeader('content-type', JSON_TYPE).end(errorBody(status, errorNum, message), true);
+      this.res.writeStatus(STATUS_LINES[error.status]).writeHeader('content-type', JSON_TYPE).end(errorBody(error, message), true);
     });
   }
 }

@@ -1,6 +1,6 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import type { Exchange } from './exchange.js';
-import { ERROR_NUM } from '../errors/index.js';
+import { ERRORS } from '../errors/index.js';
 
 /**
  * Reads a request body up to `maxBytes` and calls `onBody` with it (null when the request has
@@ -22,11 +22,11 @@ export function readBody(
   }
   const announced = lengthHeader === '' ? -1 : Number(lengthHeader);
   if (lengthHeader !== '' && !(Number.isSafeInteger(announced) && announced >= 0)) {
-    exchange.sendErrorAndClose(400, ERROR_NUM.badParameter, `invalid content-length "${lengthHeader}"`);
+    exchange.sendErrorAndClose(ERRORS.badParameter, `invalid content-length "${lengthHeader}"`);
     return;
   }
   if (announced > maxBytes) {
-    exchange.sendErrorAndClose(413, ERROR_NUM.requestEntityTooLarge, `request body of ${announced} bytes exceeds the limit of ${maxBytes} bytes`);
+    exchange.sendErrorAndClose(ERRORS.bodyTooLarge, `request body of ${announced} bytes exceeds the limit of ${maxBytes} bytes`);
     return;
   }
   if (announced === 0) {
@@ -41,7 +41,7 @@ export function readBody(
     if (exchange.aborted) return;
     const size = chunk.byteLength;
     if (received + size > maxBytes || (whole !== null && received + size > whole.length)) {
-      exchange.sendErrorAndClose(413, ERROR_NUM.requestEntityTooLarge, `request body exceeds the limit of ${maxBytes} bytes`);
+      exchange.sendErrorAndClose(ERRORS.bodyTooLarge, `request body exceeds the limit of ${maxBytes} bytes`);
       return;
     }
     // uWS reuses `chunk` after this callback returns: copy it out now.

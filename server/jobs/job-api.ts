@@ -1,4 +1,4 @@
-import { ERROR_NUM } from '../errors/index.js';
+import { ERRORS } from '../errors/index.js';
 import type { Caller } from '../auth/index.js';
 import type { Exchange } from '../http/index.js';
 import type { JobTable, JobView } from './job-table.js';
@@ -35,12 +35,12 @@ export class JobApi {
       case 'DELETE':
         return this.#delete(exchange, segments, query, caller);
       default:
-        return exchange.sendError(405, ERROR_NUM.methodNotAllowed, 'method not supported');
+        return exchange.sendError(ERRORS.methodNotAllowed, 'method not supported');
     }
   }
 
   #get(exchange: Exchange, segments: string[], query: string, caller: Caller): void {
-    if (segments.length !== 1) return exchange.sendError(400, ERROR_NUM.badParameter, 'expecting GET /_api/job/<job-id> or /_api/job/<type>');
+    if (segments.length !== 1) return exchange.sendError(ERRORS.badParameter, 'expecting GET /_api/job/<job-id> or /_api/job/<type>');
     const [segment] = segments;
     if (isJobIdSegment(segment)) {
       const job = this.#table.get(parseJobId(segment), caller);
@@ -49,20 +49,20 @@ export class JobApi {
       return exchange.send(job.state === 'pending' ? 204 : 200, NO_HEADERS, null);
     }
     if (segment !== 'done' && segment !== 'pending') {
-      return exchange.sendError(400, ERROR_NUM.badParameter, `invalid type "${segment}": expecting done or pending`);
+      return exchange.sendError(ERRORS.badParameter, `invalid type "${segment}": expecting done or pending`);
     }
     const count = listCount(query);
-    if (count === undefined) return exchange.sendError(400, ERROR_NUM.badParameter, 'count must be a non-negative integer');
+    if (count === undefined) return exchange.sendError(ERRORS.badParameter, 'count must be a non-negative integer');
     const ids = this.#table.list(segment, count, caller);
     exchange.sendJson(200, JSON.stringify(ids.map(String)));
   }
 
   #put(exchange: Exchange, segments: string[], caller: Caller): void {
-    if (segments.length === 0 || segments[0] === '') return exchange.sendError(400, ERROR_NUM.badParameter, 'expecting PUT /_api/job/<job-id>');
-    if (segments.length > 2) return exchange.sendError(400, ERROR_NUM.badParameter, 'expecting PUT /_api/job/<job-id>[/cancel]');
+    if (segments.length === 0 || segments[0] === '') return exchange.sendError(ERRORS.badParameter, 'expecting PUT /_api/job/<job-id>');
+    if (segments.length > 2) return exchange.sendError(ERRORS.badParameter, 'expecting PUT /_api/job/<job-id>[/cancel]');
     const jobId = isJobIdSegment(segments[0]) ? parseJobId(segments[0]) : NaN;
     if (segments.length === 2) {
-      if (segments[1] !== 'cancel') return exchange.sendError(400, ERROR_NUM.badParameter, `expecting PUT /_api/job/<job-id>/cancel, got "${segments[1]}"`);
+      if (segments[1] !== 'cancel') return exchange.sendError(ERRORS.badParameter, `expecting PUT /_api/job/<job-id>/cancel, got "${segments[1]}"`);
       return this.#cancel(exchange, jobId, caller);
     }
     const job = this.#table.take(jobId, caller);
@@ -80,7 +80,7 @@ export class JobApi {
   }
 
   #delete(exchange: Exchange, segments: string[], query: string, caller: Caller): void {
-    if (segments.length !== 1 || segments[0] === '') return exchange.sendError(400, ERROR_NUM.badParameter, 'expecting DELETE /_api/job/<job-id>, /all or /expired?stamp=<seconds>');
+    if (segments.length !== 1 || segments[0] === '') return exchange.sendError(ERRORS.badParameter, 'expecting DELETE /_api/job/<job-id>, /all or /expired?stamp=<seconds>');
     const [segment] = segments;
     if (segment === 'all') {
       this.#table.removeAll(caller);
@@ -89,7 +89,7 @@ export class JobApi {
     if (segment === 'expired') {
       const stamp = new URLSearchParams(query).get('stamp');
       const seconds = stamp === null || stamp === '' ? NaN : Number(stamp);
-      if (!Number.isFinite(seconds)) return exchange.sendError(400, ERROR_NUM.badParameter, 'expecting a "stamp" query parameter in UNIX seconds');
+      if (!Number.isFinite(seconds)) return exchange.sendError(ERRORS.badParameter, 'expecting a "stamp" query parameter in UNIX seconds');
       this.#table.removeExpired(seconds * 1000, caller);
       return exchange.sendJson(200, RESULT_TRUE);
     }
@@ -101,13 +101,13 @@ export class JobApi {
 
 function sendFetched(exchange: Exchange, job: JobView): void {
   if (job.state === 'pending') return exchange.send(204, NO_HEADERS, null);
-  if (job.state === 'cancelled') return exchange.sendError(410, ERROR_NUM.canceled, 'canceled request');
+  if (job.state === 'cancelled') return exchange.sendError(ERRORS.canceled, 'canceled request');
   const result = job.result!;
   exchange.send(result.status, result.headers, result.body, 'x-arango-async-id', String(job.jobId));
 }
 
 function notFound(exchange: Exchange): void {
-  exchange.sendError(404, ERROR_NUM.notFound, 'not found');
+  exchange.sendError(ERRORS.notFound, 'not found');
 }
 
 function isJobIdSegment(segment: string): boolean {

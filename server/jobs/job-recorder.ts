@@ -117,8 +117,8 @@ export class JobRecorder {
   };
 }
 
-function errorResult({ status, errorNum, message }: ArangoError): StoredResult {
-  return { status, headers: JSON_HEADERS, body: Buffer.from(errorBody(status, errorNum, message)) };
+function errorResult(error: ArangoError): StoredResult {
+  return { status: error.status, headers: JSON_HEADERS, body: Buffer.from(errorBody(error, error.message)) };
 }
 
 /** What a job's final event answers, as a blocking request or a stored result. */

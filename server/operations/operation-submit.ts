@@ -8,6 +8,7 @@ import type { OperationsApi } from './operations-api.js';
 import { problemAnswer } from './operations-api.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem } from './problem.js';
+import { ERRORS } from '../errors/index.js';
 
 
 /** What a submit asks of the operations surface, read from its headers. */
@@ -73,7 +74,7 @@ export class OperationSubmit {
     }
     if (!respondAsync && idempotencyKey === null && callbackUrl === null) return NO_INTENT;
     if (idempotencyKey !== null && (idempotencyKey === '' || idempotencyKey.length > 255)) {
-      return refused(problemAnswer(problem(400, 'bad-idempotency-key', 'Bad Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters')));
+      return refused(problemAnswer(problem(ERRORS.badIdempotencyKey, 'Idempotency-Key must be 1 to 255 characters')));
     }
     let callbackEvents: ReadonlySet<WebhookEvent> | null = null;
     if (callbackUrl !== null) {
@@ -83,7 +84,7 @@ export class OperationSubmit {
       const events = parseWebhookEvents(callbackEventsHeader);
       const reason = refusal ?? (typeof events === 'string' ? events : null);
       if (reason !== null) {
-        return refused(problemAnswer(problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl })));
+        return refused(problemAnswer(problem(ERRORS.webhookRefused, reason, { callbackUrl })));
       }
       callbackEvents = events as ReadonlySet<WebhookEvent>;
     }
@@ -97,7 +98,7 @@ export class OperationSubmit {
   async callbackRefusal(intent: SubmitIntent): Promise<Answer | null> {
     if (intent.callbackUrl === null) return null;
     const reason = await this.#options.webhooks!.refusal(intent.callbackUrl);
-    return reason === null ? null : problemAnswer(problem(400, 'webhook-refused', 'Webhook Refused', reason, { callbackUrl: intent.callbackUrl }));
+    return reason === null ? null : problemAnswer(problem(ERRORS.webhookRefused, reason, { callbackUrl: intent.callbackUrl }));
   }
 
   /**
@@ -109,7 +110,7 @@ export class OperationSubmit {
     const outcome = this.#idempotency.check(caller.username, intent.idempotencyKey, fingerprintOf(intent, request), Date.now());
     if (outcome.kind === 'new') return null;
     if (outcome.kind === 'conflict') {
-      return problemAnswer(problem(422, 'idempotency-key-reused', 'Idempotency-Key Reused',
+      return problemAnswer(problem(ERRORS.idempotencyKeyReused,
         `Idempotency-Key was first used for another request (operation ${outcome.jobId}); use a new key for a different method, path or body`,
         { operationId: String(outcome.jobId) }));
     }

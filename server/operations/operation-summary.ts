@@ -1,5 +1,6 @@
 import type { JobView } from '../jobs/index.js';
-import { problem, type Problem } from './problem.js';
+import { ERRORS } from '../errors/index.js';
+import { problemOf, type Problem } from './problem.js';
 
 const SUMMARY_BODY_LIMIT = 64 * 1024;
 
@@ -29,7 +30,8 @@ export function failureProblem(job: JobView): Problem {
   const body = jsonBody(job) as { errorMessage?: unknown; errorNum?: unknown } | undefined;
   const detail = typeof body?.errorMessage === 'string' ? body.errorMessage : `the job answered HTTP ${result.status}`;
   const timedOut = job.outcome === 'timedOut';
-  return problem(result.status, timedOut ? 'operation-timed-out' : 'operation-failed', timedOut ? 'Operation Timed Out' : 'Operation Failed', detail, {
+  const row = timedOut ? ERRORS.timedOut : ERRORS.operationFailed;
+  return problemOf(result.status, row.type, row.title, detail, {
     instance: `/_api/operations/${job.jobId}`,
     ...(typeof body?.errorNum === 'number' ? { errorNum: body.errorNum } : {}),
   });

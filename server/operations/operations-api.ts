@@ -7,6 +7,7 @@ import { failureProblem, operationLinks } from './operation-summary.js';
 import type { OperationTracker } from './operation-tracker.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+import { ERRORS } from '../errors/index.js';
 import { SseStream } from './sse-stream.js';
 
 const DEFAULT_HISTORY_LIMIT = 20;
@@ -44,7 +45,7 @@ export class OperationsApi {
     const jobId = /^[1-9]\d{0,15}$/.test(segments[0]) ? Number(segments[0]) : NaN;
     const action = segments.length === 2 ? segments[1] : segments.length === 1 ? '' : null;
     if (action === null || !Number.isSafeInteger(jobId)) {
-      return sendProblem(exchange, problem(404, 'not-found', 'Not Found', `no such resource: /_api/operations${rest}`));
+      return sendProblem(exchange, problem(ERRORS.notFound, `no such resource: /_api/operations${rest}`));
     }
     const job = this.#options.table.get(jobId, caller);
     if (job === undefined) return this.#missing(exchange, jobId, caller);
@@ -62,7 +63,7 @@ export class OperationsApi {
         if (method !== 'GET') return sendMethodNotAllowed(exchange, 'GET');
         return this.#stream(exchange, job, query, headerOf);
       default:
-        return sendProblem(exchange, problem(404, 'not-found', 'Not Found', `no such resource: /_api/operations${rest}`));
+        return sendProblem(exchange, problem(ERRORS.notFound, `no such resource: /_api/operations${rest}`));
     }
   }
 
@@ -106,13 +107,13 @@ export class OperationsApi {
       return exchange.send(result.status, result.headers, result.body);
     }
     const detail = status === 'CANCELLED' ? 'the operation was cancelled: it has no result' : `the operation is ${status}: its result is not ready`;
-    sendProblem(exchange, problem(409, 'operation-not-finished', 'Operation Has No Result', detail, { operationId: String(job.jobId), operationStatus: status }));
+    sendProblem(exchange, problem(ERRORS.operationNotFinished, detail, { operationId: String(job.jobId), operationStatus: status }));
   }
 
   #cancel(exchange: Exchange, job: JobView): void {
     const status = operationStatus(job);
     if (status === 'COMPLETED' || status === 'FAILED') {
-      return sendProblem(exchange, problem(409, 'operation-finished', 'Operation Already Finished', `the operation is ${status} and keeps its result`, {
+      return sendProblem(exchange, problem(ERRORS.operationFinished, `the operation is ${status} and keeps its result`, {
         operationId: String(job.jobId), operationStatus: status,
       }));
     }
@@ -127,7 +128,7 @@ export class OperationsApi {
   #stream(exchange: Exchange, job: JobView, query: string, headerOf: (name: string) => string): void {
     const accept = headerOf('accept');
     if (accept !== '' && !/text\/event-stream|\*\/\*|text\/\*/.test(accept)) {
-      return sendProblem(exchange, problem(406, 'not-acceptable', 'Not Acceptable', 'this resource is a text/event-stream'));
+      return sendProblem(exchange, problem(ERRORS.notAcceptable, 'this resource is a text/event-stream'));
     }
     const resumeFrom = headerOf('last-event-id') || new URLSearchParams(query).get('lastEventId') || '0';
     const lastEventId = /^\d+$/.test(resumeFrom) ? Number(resumeFrom) : 0;
@@ -152,11 +153,11 @@ export class OperationsApi {
     const { engine } = this.#options;
     const issuedHere = jobId >= engine.firstJobId && jobId <= engine.lastJobId;
     if (gone === undefined && !(caller.superuser && issuedHere)) {
-      return sendProblem(exchange, problem(404, 'not-found', 'Operation Not Found', `no operation ${jobId}`, { instance: `/_api/operations/${jobId}` }));
+      return sendProblem(exchange, problem(ERRORS.operationNotFound, `no operation ${jobId}`, { instance: `/_api/operations/${jobId}` }));
     }
     const expiredAtMs = gone === undefined || gone.expiredAtMs === 0 ? undefined : gone.expiredAtMs;
     const retentionSeconds = Math.round(this.#options.retentionMs / 1000);
-    sendProblem(exchange, problem(410, 'operation-expired', 'Operation Expired', expiredAtMs === undefined
+    sendProblem(exchange, problem(ERRORS.operationExpired, expiredAtMs === undefined
       ? `operation ${jobId} no longer exists: its result was fetched, deleted, or expired (results are kept ${retentionSeconds} s)`
       : `operation results are only available for ${retentionSeconds} s after they finish`, {
       instance: `/_api/operations/${jobId}`,
@@ -169,17 +170,17 @@ export class OperationsApi {
     const limitText = params.get('limit');
     const limit = limitText === null || limitText === '' ? DEFAULT_HISTORY_LIMIT : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
-      return sendProblem(exchange, problem(400, 'bad-parameter', 'Bad Parameter', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`));
+      return sendProblem(exchange, problem(ERRORS.badParameter, `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`));
     }
     const statusText = params.get('status');
     const filter = statusText === null || statusText === '' ? undefined : STATUS_FILTERS[statusText.toUpperCase() as keyof typeof STATUS_FILTERS];
     if (statusText !== null && statusText !== '' && filter === undefined) {
-      return sendProblem(exchange, problem(400, 'bad-parameter', 'Bad Parameter', `status must be one of ${Object.keys(STATUS_FILTERS).join(', ')}`));
+      return sendProblem(exchange, problem(ERRORS.badParameter, `status must be one of ${Object.keys(STATUS_FILTERS).join(', ')}`));
     }
     const after = params.get('after');
     const before = after === null || after === '' ? Infinity : Number(after);
     if (!(before === Infinity || (Number.isSafeInteger(before) && before > 0))) {
-      return sendProblem(exchange, problem(400, 'bad-parameter', 'Bad Parameter', 'after must be a cursor from pagination.next'));
+      return sendProblem(exchange, problem(ERRORS.badParameter, 'after must be a cursor from pagination.next'));
     }
     const jobs = this.#options.table.history(caller, limit, before, filter);
     const data = jobs.map((job) => ({
@@ -211,5 +212,5 @@ export function sendProblem(exchange: Exchange, body: Problem): void {
 }
 
 function sendMethodNotAllowed(exchange: Exchange, allowed: string): void {
-  exchange.send(405, ['content-type', PROBLEM_CONTENT_TYPE, 'allow', allowed], JSON.stringify(problem(405, 'method-not-allowed', 'Method Not Allowed', `use ${allowed}`)));
+  exchange.send(ERRORS.methodNotAllowed.status, ['content-type', PROBLEM_CONTENT_TYPE, 'allow', allowed], JSON.stringify(problem(ERRORS.methodNotAllowed, `use ${allowed}`)));
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
-import { ERROR_NUM, errorBody } from '../errors/index.js';
+import { ERRORS, errorBody, type ServerError } from '../errors/index.js';
 import { AuthRefusal, type AuthOutcome } from '../auth/index.js';
 import type { Caller } from '../auth/index.js';
 import type { JobTable } from '../jobs/index.js';
@@ -48,7 +48,7 @@ export function mountOperationsSocket(
       outcome.then(
         (result) => { if (!handshake.aborted) res.cork(() => finishUpgrade(res, result, handshake)); },
         (error: Error) => {
-          if (!handshake.aborted) res.cork(() => refuseUpgrade(res, new AuthRefusal(500, ERROR_NUM.internal, `password verification failed: ${error.message}`)));
+          if (!handshake.aborted) res.cork(() => refuseUpgrade(res, new AuthRefusal(ERRORS.internal, `password verification failed: ${error.message}`)));
         },
       );
     },
@@ -58,7 +58,7 @@ export function mountOperationsSocket(
         command = JSON.parse(Buffer.from(message).toString('utf8'));
       } catch (error) {
         if (!(error instanceof SyntaxError)) throw error;
-        return sendError(ws, null, 400, 'expecting JSON {"subscribe":[ids]} or {"unsubscribe":[ids]}');
+        return sendError(ws, null, ERRORS.badSubscription, 'expecting JSON {"subscribe":[ids]} or {"unsubscribe":[ids]}');
       }
       const data = ws.getUserData();
       for (const id of idList(command?.unsubscribe)) {
@@ -69,17 +69,17 @@ export function mountOperationsSocket(
       }
       for (const id of idList(command?.subscribe)) {
         if (data.subscriptions.has(id)) continue;
-        if (data.subscriptions.size >= MAX_SUBSCRIPTIONS) return sendError(ws, id, 429, `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+        if (data.subscriptions.size >= MAX_SUBSCRIPTIONS) return sendError(ws, id, ERRORS.tooManySubscriptions, `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
         const job = Number.isSafeInteger(id) && id > 0 ? table.get(id, data.caller) : undefined;
         if (job === undefined) {
-          sendError(ws, id, 404, `no operation ${id}`);
+          sendError(ws, id, ERRORS.subscriptionNotFound, `no operation ${id}`);
           continue;
         }
         const subscription = new SocketSubscription(ws, id);
         if (tracker.watch(job, subscription, 0, Date.now())) data.subscriptions.set(id, subscription);
       }
       if (command?.subscribe === undefined && command?.unsubscribe === undefined) {
-        sendError(ws, null, 400, 'expecting {"subscribe":[ids]} or {"unsubscribe":[ids]}');
+        sendError(ws, null, ERRORS.badSubscription, 'expecting {"subscribe":[ids]} or {"unsubscribe":[ids]}');
       }
     },
     drain: (ws: WebSocket<SocketData>) => {
@@ -113,7 +113,7 @@ function finishUpgrade(res: HttpResponse, outcome: AuthOutcome, handshake: Hands
 function refuseUpgrade(res: HttpResponse, refusal: AuthRefusal): void {
   res.writeStatus(`${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Unknown'}`).writeHeader('content-type', 'application/json');
   if (refusal.retryAfterSeconds > 0) res.writeHeader('retry-after', String(refusal.retryAfterSeconds));
-  res.end(errorBody(refusal.status, refusal.errorNum, refusal.message));
+  res.end(errorBody(refusal, refusal.message));
 }
 
 /** One operation watched over one socket; holds back (coalesces) updates while the socket is congested. */
@@ -156,8 +156,8 @@ function idList(value: unknown): number[] {
   return value.map((item) => (typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : typeof item === 'number' ? item : NaN));
 }
 
-function sendError(ws: WebSocket<SocketData>, operationId: number | null, status: number, detail: string): void {
+function sendError(ws: WebSocket<SocketData>, operationId: number | null, error: ServerError, detail: string): void {
   if (ws.getUserData().closed) return;
-  const body = { event: 'ERROR', operationId: operationId === null ? null : String(operationId), timestamp: new Date().toISOString(), data: problem(status, 'subscription-refused', 'Subscription Refused', detail) };
+  const body = { event: 'ERROR', operationId: operationId === null ? null : String(operationId), timestamp: new Date().toISOString(), data: problem(error, detail) };
   ws.cork(() => ws.send(JSON.stringify(body), false));
 }
