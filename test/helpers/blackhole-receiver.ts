@@ -1,13 +1,11 @@
-import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { LoopbackReceiver } from './loopback-receiver.js';
 
 /**
  * A webhook receiver that accepts TCP connections on 127.0.0.1 (port 0), reads what comes and
  * never answers: the receiver of the hardening issue that kept a socket per delivery open.
  */
-export class BlackholeReceiver {
-  readonly #server: Server;
+export class BlackholeReceiver extends LoopbackReceiver<Server> {
   readonly #sockets = new Set<Socket>();
   /** Connections accepted so far. */
   accepted = 0;
@@ -15,7 +13,8 @@ export class BlackholeReceiver {
   peakOpen = 0;
 
   private constructor() {
-    this.#server = createServer((socket) => {
+    super(createServer());
+    this.server.on('connection', (socket: Socket) => {
       this.accepted += 1;
       this.#sockets.add(socket);
       this.peakOpen = Math.max(this.peakOpen, this.#sockets.size);
@@ -26,15 +25,8 @@ export class BlackholeReceiver {
     });
   }
 
-  static async start(): Promise<BlackholeReceiver> {
-    const receiver = new BlackholeReceiver();
-    receiver.#server.listen(0, '127.0.0.1');
-    await once(receiver.#server, 'listening');
-    return receiver;
-  }
-
-  get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+  static start(): Promise<BlackholeReceiver> {
+    return new BlackholeReceiver().listening();
   }
 
   /** Connections open now. */
@@ -42,13 +34,7 @@ export class BlackholeReceiver {
     return this.#sockets.size;
   }
 
-  url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
-  }
-
-  async close(): Promise<void> {
+  protected dropConnections(): void {
     for (const socket of this.#sockets) socket.destroy();
-    this.#server.close();
-    await once(this.#server, 'close');
   }
 }

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { waitFor } from './http.js';
+import { LoopbackReceiver } from './loopback-receiver.js';
 
 /** One POST as the receiver got it: the raw body is what a signature is checked against. */
 export interface ReceivedWebhook {
@@ -17,14 +16,14 @@ export interface ReceivedWebhook {
  * A webhook receiver on 127.0.0.1, port 0. It answers the statuses in `statuses` in turn
  * (500, 500 for a receiver that fails twice), then 200 to everything.
  */
-export class WebhookReceiver {
-  readonly #server: Server;
+export class WebhookReceiver extends LoopbackReceiver<Server> {
   readonly #answers: number[];
   readonly received: ReceivedWebhook[] = [];
 
   private constructor(statuses: readonly number[]) {
+    super(createServer());
     this.#answers = [...statuses];
-    this.#server = createServer((request, response) => {
+    this.server.on('request', (request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
@@ -35,19 +34,8 @@ export class WebhookReceiver {
     });
   }
 
-  static async start(statuses: readonly number[] = []): Promise<WebhookReceiver> {
-    const receiver = new WebhookReceiver(statuses);
-    receiver.#server.listen(0, '127.0.0.1');
-    await once(receiver.#server, 'listening');
-    return receiver;
-  }
-
-  get port(): number {
-    return (this.#server.address() as AddressInfo).port;
-  }
-
-  url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
+  static start(statuses: readonly number[] = []): Promise<WebhookReceiver> {
+    return new WebhookReceiver(statuses).listening();
   }
 
   waitForDeliveries(count: number, timeoutMs = 10_000): Promise<ReceivedWebhook[]> {
@@ -56,9 +44,7 @@ export class WebhookReceiver {
     ), timeoutMs);
   }
 
-  async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    this.#server.close();
-    await once(this.#server, 'close');
+  protected dropConnections(): void {
+    this.server.closeAllConnections();
   }
 }
