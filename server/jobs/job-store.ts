@@ -1,0 +1,194 @@
+import type { Caller } from '../auth/index.js';
+import type { GoneJob, JobOutcome, JobStatusFilter, JobView, StoredResult } from './job-table.js';
+
+/** What a store keeps of a job's request: enough to run it again after a restart. */
+export interface StoredRequest {
+  method: string;
+  path: string;
+  query: string;
+  /** Flat `[name, value, ...]`, lower-case names. */
+  headers: string[];
+  body: Uint8Array | null;
+  /** `ctx.user` of the handler; null with authentication off. */
+  user: { name: string; superuser: boolean } | null;
+}
+
+/** An `Idempotency-Key` a job was submitted with: the same owner, key and request within `expiresAtMs` replays it. */
+export interface IdempotencyRecord {
+  key: string;
+  /** SHA-256 of method, path, query and body (operations/idempotency-keys.ts). */
+  fingerprint: string;
+  expiresAtMs: number;
+}
+
+/** A webhook registered with `x-callback-url` on submit. */
+export interface WebhookRegistration {
+  url: string;
+  /** The events it asked for (`x-callback-events`), e.g. `COMPLETED`, `PROGRESS`. */
+  events: string[];
+}
+
+/** A new stored job, as `add` records it. */
+export interface NewJob {
+  jobId: number;
+  owner: string;
+  createdAtMs: number;
+  /**
+   * > 0: once finished, `expire` removes it after that long (operations submitted with
+   * `Prefer: respond-async`); 0: it stays until fetched or deleted (ArangoDB's rule).
+   */
+  retentionMs: number;
+  request: StoredRequest;
+  /** Submitted with HEAD: its result keeps status and headers, never a body. */
+  keepNoBody: boolean;
+  idempotency: IdempotencyRecord | null;
+  webhook: WebhookRegistration | null;
+}
+
+/** A job that was pending when the store was last closed or the process died. */
+export interface UnfinishedJob {
+  jobId: number;
+  owner: string;
+  createdAtMs: number;
+  request: StoredRequest;
+  keepNoBody: boolean;
+  webhook: WebhookRegistration | null;
+  /**
+   * True when the job may have reached a worker (`markDispatched` was recorded for it): its
+   * handler may have run, in part or whole. False: it never left the queue.
+   */
+  dispatched: boolean;
+}
+
+/** A webhook delivery not yet done (delivered, dropped or given up): it resumes after a restart. */
+export interface PendingWebhookEvent {
+  /** Unique per store, increasing. */
+  eventId: number;
+  jobId: number;
+  url: string;
+  event: string;
+  payload: unknown;
+}
+
+/** What a store opened on existing data hands the server to pick up where it stopped. */
+export interface StoreRecovery {
+  unfinished: UnfinishedJob[];
+  /** Webhook registrations of jobs still stored (finished ones may still be fetched and watched). */
+  webhooks: Array<{ jobId: number; webhook: WebhookRegistration }>;
+  webhookEvents: PendingWebhookEvent[];
+}
+
+/** A job's fields without its result, as lists and history pages return it. */
+export type JobSummary = Omit<JobView, 'result'>;
+
+/**
+ * The store of stored jobs (`x-arango-async: store` and operations): the one seam between
+ * the server and where jobs live. The memory store is the default; the LMDB store makes jobs
+ * survive a restart (`--database.directory`); a shared store (Redis) is the next one.
+ *
+ * It owns everything that must survive a restart or be shared between nodes: job records
+ * with the request to run them again, results, the next job id (`firstJobId`), idempotency
+ * keys, webhook registrations and undelivered webhook events, and what the operations
+ * surface needs after a job is gone (`gone`).
+ *
+ * **Ordering.** Calls are applied in the order they are made, whether or not the promise of
+ * an earlier one resolved; a write's promise resolves once the write is committed (for a
+ * durable store: written through, and on disk when it syncs). A read made after a write's
+ * promise resolved sees that write; one made before may or may not.
+ *
+ * **Visibility.** Every call taking a `Caller` applies ArangoDB's AsyncJobManager rule: a job
+ * is visible only to its owner and to superusers; to anyone else it does not exist
+ * (undefined, false, left out of lists). Calls without a caller are the engine's side.
+ *
+ * **Views** are snapshots, not live handles: taken when the call was answered and never
+ * changed after. Their result bytes stay valid and unchanged after the job is removed; they
+ * may alias the store's memory, so never mutate them, and header arrays may be shared and frozen.
+ */
+export interface JobStore {
+  /**
+   * The id to give the first job of this run: above every id the store ever recorded, and at
+   * least `firstJobIdAt(nowMs)`, so that ids keep increasing across restarts even if the wall
+   * clock stepped back.
+   */
+  firstJobId(nowMs: number): number;
+  /** What was left unfinished by the last run (empty for a new or in-memory store). Call once, before `add`. */
+  recover(): Promise<StoreRecovery>;
+
+  /** Records a new pending job. Ids must arrive strictly increasing (lists rely on it). */
+  add(job: NewJob): Promise<void>;
+  /**
+   * Recorded synchronously, before the engine hands the job to a worker, so that after a crash
+   * a job that may have run is told apart from one that never left the queue. Only needed for
+   * jobs whose route is not idempotent; a no-op for stores that do not survive a restart.
+   */
+  markDispatched(jobId: number): void;
+  /** The job was taken by a worker. No-op for unknown or finished jobs. */
+  markStarted(jobId: number, nowMs: number): Promise<void>;
+  /**
+   * Stores the result of a pending job and marks it done. The store copies what it keeps, so
+   * the caller may reuse `result` and its buffers once the call returned. Resolves false when
+   * the result is dropped: the job was removed meanwhile, or was cancelled (cancel is final).
+   */
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome?: JobOutcome): Promise<boolean>;
+  /**
+   * Marks a pending job cancelled (fetch then answers 410). A job already done keeps its
+   * result, as cancelling a finished job is a no-op in ArangoDB. False if the id is unknown.
+   */
+  cancel(jobId: number, nowMs: number): Promise<boolean>;
+
+  /** Status lookup (`GET /_api/job/{id}`), with the result; does not remove. */
+  get(jobId: number, caller: Caller): Promise<JobView | undefined>;
+  /**
+   * Fetch (`PUT /_api/job/{id}`): removes and returns a done or cancelled job, resolving once
+   * the removal is committed (a fetched result never comes back); returns a pending one
+   * without removing it.
+   */
+  take(jobId: number, caller: Caller): Promise<JobView | undefined>;
+  /** `DELETE /_api/job/{id}`: removes in any state; a pending job keeps running and its result is dropped at finish. */
+  remove(jobId: number, caller: Caller): Promise<boolean>;
+  /** Ids of the caller's visible jobs in the state, ascending, at most `count`; `done` includes cancelled jobs. */
+  list(state: 'done' | 'pending', count: number, caller: Caller): Promise<number[]>;
+  /** `DELETE /_api/job/all`: removes the caller's jobs (a superuser's: all) in any state; resolves how many. */
+  removeAll(caller: Caller): Promise<number>;
+  /** `DELETE /_api/job/expired`: removes visible done or cancelled jobs that finished before `stampMs`. */
+  removeExpired(stampMs: number, caller: Caller): Promise<number>;
+  /**
+   * Newest first: at most `limit` jobs visible to the caller with ids below `beforeJobId`
+   * (Infinity for the first page), optionally only those matching `filter`.
+   */
+  history(caller: Caller, limit: number, beforeJobId: number, filter?: JobStatusFilter): Promise<JobSummary[]>;
+  /**
+   * Removes finished jobs whose retention ran out by `nowMs`, and idempotency keys past their
+   * time, telling `onExpired` each removed job and when it expired.
+   */
+  expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): Promise<number>;
+  /**
+   * A removed job the caller could see (its owner, or a superuser), while the store remembers
+   * it (at least the 100,000 most recent removals); undefined for anyone else, as for an id
+   * never issued, so that nobody learns which ids are other users' jobs.
+   */
+  gone(jobId: number, caller: Caller): Promise<GoneJob | undefined>;
+  /** Jobs stored for `owner`, in any state (the per-user bound on unfetched results). */
+  countOwnedBy(owner: string): Promise<number>;
+  /**
+   * The job a live `Idempotency-Key` of `owner` names, with the fingerprint of the request it
+   * was first used for; undefined when the key is unknown or expired.
+   */
+  findIdempotent(owner: string, key: string, nowMs: number): Promise<{ jobId: number; fingerprint: string } | undefined>;
+
+  /** Records a webhook delivery to make (resumed after a restart until `webhookEventDone`). */
+  addWebhookEvent(event: PendingWebhookEvent): Promise<void>;
+  /** The delivery ended: delivered, dropped, or given up after its attempts. */
+  webhookEventDone(eventId: number): Promise<void>;
+
+  /**
+   * Sets the one listener told about every job that leaves the store, by fetch, delete or
+   * expiry, after it left: its id, or null when a superuser's `removeAll` dropped all at once.
+   * The operations layer uses it to end what it keeps per job (webhook registrations, retries).
+   */
+  onRemoved(listener: (jobId: number | null) => void): void;
+  /** Jobs stored, in any state, for all owners (as this process knows them). */
+  readonly size: number;
+  /** Writes what is pending and releases the store (files, locks, connections). */
+  close(): Promise<void>;
+}
