@@ -29,6 +29,13 @@ export interface EngineOptions {
   firstJobId?: number;
   /** Told each time a worker died or was terminated and is being replaced (for logs and metrics). */
   onWorkerReplaced?: (event: WorkerReplacedEvent) => void;
+  /**
+   * Called synchronously just before a job is written where a worker can take it (each time:
+   * a job re-dispatched after its worker died is told again). An embedder that persists jobs
+   * records it here, so that after a crash it can tell a job that may have run from one that
+   * never left the queue. Must not throw; keep it cheap (it is on the dispatch path).
+   */
+  onDispatch?: (jobId: number, routeIndex: number) => void;
 }
 
 export interface WorkerReplacedEvent {
@@ -41,7 +48,7 @@ export interface WorkerReplacedEvent {
 }
 
 /** The numeric options with their defaults applied, as the engine runs with them. */
-export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'onWorkerReplaced'>>;
+export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'onWorkerReplaced' | 'onDispatch'>>;
 
 /** Applies the defaults and checks each numeric option; throws `EngineOptionsError` at the first invalid one. */
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {

@@ -68,7 +68,7 @@ export class Engine {
       atomics: 'disabled',
       resourceLimits: options.resourceLimits,
     });
-    this.#dispatcher = new Dispatcher(this.#options);
+    this.#dispatcher = new Dispatcher(this.#options, options.onDispatch);
     this.#stopper = new JobStopper(this.#dispatcher, this.#options.cancelGraceMs);
     for (const lane of this.#dispatcher.lanes) this.#startLane(lane);
     this.#wakeLoop = this.#dispatcher.waitLoop();
@@ -92,6 +92,22 @@ export class Engine {
    * body, which saves encoding and copying a result nobody reads.
    */
   submit(routeIndex: number, request: SubmitRequest, discardResult = false): number {
+    return this.#queue(routeIndex, request, discardResult, 0);
+  }
+
+  /**
+   * Queues again, under its own id, a job an earlier run of the embedder issued and did not
+   * finish (a durable store's recovery). `jobId` must lie below `firstJobId` and not be held.
+   */
+  resubmit(jobId: number, routeIndex: number, request: SubmitRequest): void {
+    if (!(Number.isSafeInteger(jobId) && jobId > 0 && jobId < this.#options.firstJobId) || this.#dispatcher.slots.find(jobId) >= 0) {
+      throw new RangeError(`resubmit: job ${jobId} is not an earlier run's id (first id of this run: ${this.#options.firstJobId})`);
+    }
+    this.#queue(routeIndex, request, false, jobId);
+  }
+
+  /** `givenJobId` 0: the next id, taken only once the job is accepted. */
+  #queue(routeIndex: number, request: SubmitRequest, discardResult: boolean, givenJobId: number): number {
     const dispatcher = this.#dispatcher;
     if (dispatcher.closing) throw new EngineClosedError();
     if (dispatcher.queuedCount(false) >= this.#options.maxQueuedJobs && dispatcher.queuedCount(true) >= this.#options.maxQueuedJobs) {
@@ -100,7 +116,7 @@ export class Engine {
     const slots = dispatcher.slots;
     const slot = slots.acquire();
     if (slot < 0) throw new QueueFullError(this.#options.maxQueuedJobs);
-    const jobId = ++this.#lastJobId;
+    const jobId = givenJobId === 0 ? ++this.#lastJobId : givenJobId;
     slots.jobId[slot] = jobId;
     slots.route[slot] = routeIndex;
     slots.request[slot] = request;

@@ -2,11 +2,12 @@ import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
-import { defaultQueuedPerUser, firstJobIdAt, JobRecorder, UserLimits } from './jobs/index.js';
+import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, UserLimits, type JobStore } from './jobs/index.js';
 import { createLogger, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
-import { MemoryJobTable } from './stores/memory/index.js';
+import { LmdbJobStore } from './stores/lmdb/index.js';
+import { MemoryJobStore } from './stores/memory/index.js';
 import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
 /** How often finished operations past their retention are removed. */
@@ -17,6 +18,9 @@ const DRAIN_POLL_MS = 100;
 
 /** Exit code for a bad command line, as documented in --help. */
 const EXIT_BAD_OPTIONS = 2;
+
+/** Exit code when the durable store's directory cannot be used (locked, newer format, corrupt). */
+const EXIT_STORE_UNUSABLE = 1;
 
 async function main(argv: readonly string[]): Promise<void> {
   let options: ServerOptions | 'help';
@@ -36,60 +40,91 @@ async function main(argv: readonly string[]): Promise<void> {
     enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret,
     maxFailuresPerAddress: options.authMaxFailuresPerAddress, maxFailuresPerUser: options.authMaxFailuresPerUser,
   }));
-  const engine = await startupStep(() => Engine.start({
+  const store = await openStore(options);
+  const recovery = await store.recover();
+  let engine: Engine | undefined;
+  engine = await startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
     // ArangoDB's endpoints, the demonstration routes when asked for, then the operator's modules.
     handlerModules: [ARANGO_HANDLERS, ...(options.demoHandlers ? [DEMO_HANDLERS] : []), ...options.handlerModules],
-    firstJobId: firstJobIdAt(Date.now()),
+    // Above every id the store ever recorded: ids never repeat, across restarts too.
+    firstJobId: store.firstJobId(Date.now()),
     maxQueuedJobs: options.maximalQueueSize,
     cancelGraceMs: options.cancelGraceMs,
     defaultTimeoutMs: options.jobTimeoutMs,
     onWorkerReplaced: (event) => logger.warn(event, 'worker replaced'),
+    // A job on a route that is not idempotent is marked before a worker can take it: after a
+    // crash, one that may have run is failed rather than run twice.
+    onDispatch: options.databaseDirectory === undefined ? undefined : (jobId, routeIndex) => {
+      if (engine!.routes.routes[routeIndex].idempotent !== true) store.markDispatched(jobId);
+    },
   }));
   const metrics = new ServerMetrics(engine);
-  const table = new MemoryJobTable();
-  const tracker = new OperationTracker(table);
   const webhooks = createWebhooks(options, logger);
-  if (webhooks !== null) tracker.setNotifier(webhooks);
-  const api = new OperationsApi({
-    table, engine, tracker, webhooks, retentionMs: options.retentionMs,
-    cancelJob: (jobId) => metrics.timeCancel(jobId, (id) => engine.cancel(id)),
-  });
-  const submit = new OperationSubmit({ table, api, webhooks, retentionMs: options.retentionMs });
   const limits = new UserLimits({
     maxQueuedPerUser: options.maxQueuedPerUser ?? defaultQueuedPerUser(options.maximalQueueSize, options.authentication),
     maxStoredPerUser: options.maxStoredPerUser,
     ratePerSecond: options.rateLimit,
   });
-  const recorder = new JobRecorder({ engine, table, metrics, limits });
+  const recorder = new JobRecorder({
+    engine, store, metrics, limits,
+    onStoreError: (error, jobId) => logger.error({ err: error, jobId }, 'the job store refused a write: the job\'s outcome was not kept'),
+  });
+  const tracker = new OperationTracker((jobId) => recorder.isRunning(jobId));
   recorder.setObserver(tracker);
+  if (webhooks !== null) {
+    tracker.setNotifier(webhooks);
+    // Every way a job leaves the store (fetch, DELETE /_api/job/..., expiry) ends its webhook
+    // registration and retries; subscribed only with webhooks, so that a fetch costs nothing more.
+    store.onRemoved((jobId) => (jobId === null ? webhooks.forgetAll() : webhooks.forget(jobId)));
+    for (const { jobId, webhook } of recovery.webhooks) webhooks.restore(jobId, webhook);
+  }
+  const runningEngine = engine;
+  const api = new OperationsApi({
+    store, engine, tracker, webhooks, retentionMs: options.retentionMs,
+    cancelJob: (jobId) => metrics.timeCancel(jobId, (id) => runningEngine.cancel(id)),
+  });
+  const submit = new OperationSubmit({ store, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({
-    engine, table, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
+    engine, store, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
     operations: { api, submit, tracker }, limits, recorder,
   });
+  if (recovery.unfinished.length > 0) {
+    const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);
+    logger.info(recovered, 'unfinished jobs of the last run picked up');
+  }
+  let sweeping = false;
   setInterval(() => {
-    const now = Date.now();
-    table.expire(now, (jobId) => tracker.onExpired(jobId));
-    submit.expire(now);
+    if (sweeping) return; // a slow store: one sweep at a time
+    sweeping = true;
+    store.expire(Date.now(), (jobId) => tracker.onExpired(jobId)).then(
+      () => { sweeping = false; },
+      (error: Error) => {
+        sweeping = false;
+        logger.error({ err: error }, 'expiry sweep failed');
+      },
+    );
   }, EXPIRY_SWEEP_MS).unref();
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     const deadlineMs = Date.now() + options.shutdownTimeoutMs;
-    logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...engine.stats }, 'stopping');
+    logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...runningEngine.stats }, 'stopping');
     recorder.startDraining();
-    engine.close(options.shutdownTimeoutMs)
+    runningEngine.close(options.shutdownTimeoutMs)
       .then(() => collectDrainResults(recorder, deadlineMs))
       .then(() => {
         front.stopListening();
         return webhooks?.close();
       })
+      .then(() => store.close())
       .then(
         () => {
-          // Unfetched results die with the process (memory store): say how many.
-          logger.info({ droppedResults: table.size }, 'stopped');
+          // Unfetched results die with the process unless the store is durable: say how many.
+          if (options.databaseDirectory === undefined) logger.info({ droppedResults: store.size }, 'stopped');
+          else logger.info({ keptResults: store.size, directory: options.databaseDirectory }, 'stopped');
           process.exit(0);
         },
         (error: Error) => {
@@ -114,8 +149,29 @@ async function main(argv: readonly string[]): Promise<void> {
  * shutdown deadline; the server stops as soon as all of them were (usually at once).
  */
 async function collectDrainResults(recorder: JobRecorder, deadlineMs: number): Promise<void> {
-  while (recorder.uncollectedDrainResults > 0 && Date.now() < deadlineMs) {
+  while ((await recorder.uncollectedDrainResults()) > 0 && Date.now() < deadlineMs) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadlineMs - Date.now())));
+  }
+}
+
+/**
+ * The job store the options ask for: in memory, or durable in `--database.directory`. A
+ * directory the store cannot use (held by another server, written by a newer version, corrupt)
+ * is one clear line and exit code 1, never a stack trace.
+ */
+async function openStore(options: ServerOptions): Promise<JobStore> {
+  if (options.databaseDirectory === undefined) return new MemoryJobStore();
+  try {
+    return await LmdbJobStore.open({
+      directory: options.databaseDirectory, waitForSync: options.databaseWaitForSync, maxSizeBytes: options.databaseMaxSize,
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_STORE_')) {
+      process.stderr.write(`error: --database.directory: ${(error as Error).message}\n`);
+      process.exit(EXIT_STORE_UNUSABLE);
+    }
+    throw error;
   }
 }
 

@@ -49,6 +49,9 @@ test('no arguments give the documented defaults', () => {
     webhookMaxConcurrent: 64,
     webhookMaxPerHost: 8,
     webhookMaxQueued: 4096,
+    databaseDirectory: undefined,
+    databaseWaitForSync: false,
+    databaseMaxSize: 2 ** 40,
   });
 });
 
@@ -63,7 +66,8 @@ test('--name value and --name=value set every option alike', () => {
     '--server.demo-handlers', 'true', '--server.max-queued-per-user', '10',
     '--server.max-stored-per-user', '20', '--server.rate-limit', '5',
     '--webhook.max-attempts', '3', '--webhook.timeout', '2.5', '--webhook.max-concurrent', '16', '--webhook.max-per-host', '2',
-    '--webhook.max-queued', '50',
+    '--webhook.max-queued', '50', '--database.directory', 'data', '--database.wait-for-sync', 'true',
+    '--database.max-size', '1048576',
   ];
   const joined: string[] = [];
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
@@ -75,6 +79,7 @@ test('--name value and --name=value set every option alike', () => {
     webhookAllow: ['127.0.0.1', 'hooks.example.com'], webhookSecret: 'w', webhookMaxAttempts: 3,
     demoHandlers: true, maxQueuedPerUser: 10, maxStoredPerUser: 20, rateLimit: 5,
     webhookTimeoutMs: 2500, webhookMaxConcurrent: 16, webhookMaxPerHost: 2, webhookMaxQueued: 50,
+    databaseDirectory: resolve('data'), databaseWaitForSync: true, databaseMaxSize: 1048576,
   };
   assert.deepEqual(parse(spaced), expected);
   assert.deepEqual(parse(joined), expected);

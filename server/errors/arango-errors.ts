@@ -32,6 +32,9 @@ export const JOB_ENDINGS = {
   timedOut: withMessage(ERRORS.timedOut, 'job timed out: it ran past its deadline and was cancelled'),
   cancelled: withMessage(ERRORS.canceled, 'canceled request'),
   shutdown: withMessage(ERRORS.shutdown, 'shutdown in progress'),
+  /** A durable server restarted after it died while the job ran, and its route is not idempotent. */
+  serverStopped: withMessage(ERRORS.serverStopped,
+    'the server stopped while this job ran; it was not run again because its route is not idempotent (it may have run in part or whole)'),
 } as const;
 
 /** Maps an error thrown by `engine.submit`; undefined for errors that are bugs (rethrow those). */

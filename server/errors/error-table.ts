@@ -51,6 +51,8 @@ export const ERRORS = {
   shutdown: row('ERR_SHUTDOWN', 503, 30, 'shutdown-in-progress', 'Shutdown In Progress'),
   overloaded: row('ERR_OVERLOADED', 503, 503, 'overloaded', 'Service Unavailable'),
   timedOut: row('ERR_TIMED_OUT', 504, 21, 'operation-timed-out', 'Operation Timed Out'),
+  storeFull: row('ERR_STORE_FULL', 507, 32, 'insufficient-storage', 'Insufficient Storage'),
+  serverStopped: row('ERR_SERVER_STOPPED', 500, 4, 'server-stopped', 'Server Stopped While The Job Ran'),
   /** A failed job's problem on the operations surface; its status is the job's own answer. */
   operationFailed: row('ERR_OPERATION_FAILED', 500, 4, 'operation-failed', 'Operation Failed'),
 } as const satisfies Record<string, ServerError>;

@@ -4,14 +4,14 @@ import type { Engine, JobUser, SubmitRequest } from '../../engine/index.js';
 import { AuthRefusal, UNAUTHORIZED, type Authenticator, type Caller } from '../auth/index.js';
 import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError } from '../errors/index.js';
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
-import { JobApi, type JobRecorder, type JobTable, type UserLimits } from '../jobs/index.js';
+import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from '../observability/index.js';
 import { mountOperationsSocket, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 
 export interface HttpFrontOptions {
   engine: Engine;
-  table: JobTable;
+  store: JobStore;
   authenticator: Authenticator;
   authentication: boolean;
   metrics: ServerMetrics;
@@ -67,7 +67,7 @@ function scanHeaders(req: HttpRequest): string[] | string {
 export class HttpFront {
   readonly #app: TemplatedApp;
   readonly #engine: Engine;
-  readonly #table: JobTable;
+  readonly #store: JobStore;
   readonly #authenticator: Authenticator;
   readonly #authentication: boolean;
   readonly #metrics: ServerMetrics;
@@ -82,17 +82,17 @@ export class HttpFront {
 
   constructor(options: HttpFrontOptions) {
     this.#engine = options.engine;
-    this.#table = options.table;
+    this.#store = options.store;
     this.#authenticator = options.authenticator;
     this.#authentication = options.authentication;
     this.#metrics = options.metrics;
     this.#maxBodySize = options.maxBodySize;
-    this.#jobApi = new JobApi(this.#table, (jobId) => this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id)));
+    this.#jobApi = new JobApi(this.#store, (jobId) => this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id)));
     this.#operations = options.operations;
     this.#limits = options.limits;
     this.#recorder = options.recorder;
     this.#app = uWS.App();
-    mountOperationsSocket(this.#app, this.#table, options.operations.tracker, (authorization, clientAddress) =>
+    mountOperationsSocket(this.#app, this.#store, options.operations.tracker, (authorization, clientAddress) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
     this.#app.any('/*', (res, req) => this.#onRequest(res, req));
   }
@@ -190,23 +190,37 @@ export class HttpFront {
       // The one request of this submit, as the engine will run it; everything after reads it.
       const request: SubmitRequest = { method, path, query, headers, body, user: this.#authentication ? this.#jobUserOf(caller) : null };
       const plan: SubmitPlan = { exchange, request, routeIndex, mode, caller, intent, arangoStore };
-      if (this.#answeredByIdempotency(plan)) return;
-      if (intent?.callbackUrl == null) return this.#submit(plan);
-      // A webhook target is checked (its host resolved) before anything is queued. The
-      // idempotency key is looked up again afterwards: a retry may have been queued meanwhile.
-      this.#operations.submit.callbackRefusal(intent).then((refusal) => {
-        if (refusal !== null) return this.#answer(exchange, refusal, MODE_INLINE);
-        if (!this.#answeredByIdempotency(plan)) this.#submit(plan);
-      }, (error: Error) => exchange.sendError(ERRORS.internal, `webhook check failed: ${error.message}`));
+      if (intent === null || (intent.callbackUrl === null && (mode !== MODE_STORE || intent.idempotencyKey === null))) return this.#submit(plan);
+      this.#submitChecked(plan, intent).catch((error: unknown) => sendStoreError(exchange, error));
     };
     if (body !== undefined) onBody(body);
     else readBody(req as HttpRequest, exchange, this.#maxBodySize, onBody);
   }
 
+  /**
+   * A submit with an Idempotency-Key or a webhook. A webhook target is checked (its host
+   * resolved) before anything is queued; the key is looked up again afterwards, as a retry
+   * may have been queued meanwhile.
+   */
+  async #submitChecked(plan: SubmitPlan, intent: SubmitIntent): Promise<void> {
+    if (await this.#answeredByIdempotency(plan)) return;
+    if (intent.callbackUrl !== null) {
+      let refusal: Answer | null;
+      try {
+        refusal = await this.#operations.submit.callbackRefusal(intent);
+      } catch (error) {
+        return plan.exchange.sendError(ERRORS.internal, `webhook check failed: ${(error as Error).message}`);
+      }
+      if (refusal !== null) return this.#answer(plan.exchange, refusal, MODE_INLINE);
+      if (await this.#answeredByIdempotency(plan)) return;
+    }
+    this.#submit(plan);
+  }
+
   /** A stored submit repeating an Idempotency-Key is answered from the first one (or refused, 422). */
-  #answeredByIdempotency(plan: SubmitPlan): boolean {
+  async #answeredByIdempotency(plan: SubmitPlan): Promise<boolean> {
     if (plan.mode !== MODE_STORE) return false;
-    const answer = this.#operations.submit.idempotentAnswer(plan.intent!, plan.caller, plan.request, plan.arangoStore);
+    const answer = await this.#operations.submit.idempotentAnswer(plan.intent!, plan.caller, plan.request, plan.arangoStore);
     if (answer === null) return false;
     this.#answer(plan.exchange, answer, MODE_STORE);
     return true;
@@ -218,11 +232,24 @@ export class HttpFront {
   }
 
   #submit(plan: SubmitPlan): void {
+    if (plan.exchange.aborted) return; // hung up during the upload: nothing queued
+    const limits = this.#limits;
+    if (limits.enabled && plan.mode === MODE_STORE && limits.boundsStored) {
+      this.#store.countOwnedBy(plan.caller.username).then(
+        (stored) => this.#admit(plan, stored),
+        (error: unknown) => sendStoreError(plan.exchange, error),
+      );
+      return;
+    }
+    this.#admit(plan, 0);
+  }
+
+  /** `stored`: the caller's stored jobs, when the per-user bound on them applies. */
+  #admit(plan: SubmitPlan, stored: number): void {
     const { exchange, mode, caller } = plan;
-    if (exchange.aborted) return; // hung up during the upload: nothing queued
     const limits = this.#limits;
     if (limits.enabled) {
-      const refusal = limits.admit(caller.username, mode === MODE_STORE, (username) => this.#table.countOwnedBy(username), Date.now());
+      const refusal = limits.admit(caller.username, mode === MODE_STORE, () => stored, Date.now());
       if (refusal !== null) {
         exchange.send(ERRORS.userLimit.status, ['content-type', JSON_TYPE, 'retry-after', String(refusal.retryAfterSeconds)],
           errorBody(ERRORS.userLimit, refusal.message));
@@ -245,13 +272,25 @@ export class HttpFront {
       this.#recorder.awaitResult(jobId, blocking);
       return;
     }
-    if (mode === MODE_STORE) {
-      exchange.answer(this.#operations.submit.accepted(jobId, plan.intent!, caller, plan.request, plan.arangoStore));
-      if (exchange.head) this.#recorder.keepNoBody(jobId);
-    } else {
-      exchange.send(202, NO_HEADERS, null);
-    }
+    if (mode === MODE_STORE) return this.#recordStored(plan, jobId);
+    exchange.send(202, NO_HEADERS, null);
     this.#metrics.countRequest(mode, 202);
+  }
+
+  /** A stored job is queued: its 202 goes out once the store committed its record. */
+  #recordStored(plan: SubmitPlan, jobId: number): void {
+    const { exchange, mode } = plan;
+    const nowMs = Date.now();
+    this.#recorder.trackStored(jobId, nowMs);
+    this.#operations.submit.accepted(jobId, nowMs, plan.intent!, plan.caller, plan.request, plan.arangoStore, exchange.head).then(
+      (answer) => this.#answer(exchange, answer, mode),
+      (error: unknown) => {
+        // Not recorded, so not acknowledged: it must not run either.
+        this.#engine.cancel(jobId);
+        sendStoreError(exchange, error);
+        this.#metrics.countRequest(mode, exchange.status);
+      },
+    );
   }
 
   #jobUserOf(caller: Caller): JobUser {

@@ -1,7 +1,8 @@
 import { ERRORS } from '../errors/index.js';
 import type { Caller } from '../auth/index.js';
 import type { Exchange } from '../http/index.js';
-import type { JobTable, JobView } from './job-table.js';
+import type { JobView } from './job-table.js';
+import type { JobStore } from './job-store.js';
 
 const DEFAULT_LIST_COUNT = 100;
 const RESULT_TRUE = '{"result":true}';
@@ -9,18 +10,18 @@ const NO_HEADERS: string[] = [];
 
 /**
  * ArangoDB's `/_api/job` API (seeds: RestJobHandler), answered on the main thread from the job
- * table. `rest` is what follows `/_api/job` in the path ('' or '/...').
+ * store; an answer that removes something is sent once the removal is committed. `rest` is what follows `/_api/job` in the path ('' or '/...').
  *
  * A segment starting with a digit 1-9 is a job id, anything else is a type (`done`,
  * `pending`, `all`, `expired`); a job that is not the caller's does not exist for them (404).
  */
 export class JobApi {
-  readonly #table: JobTable;
+  readonly #store: JobStore;
   /** The engine's cancel, timed by the metrics; false when the engine no longer held the job. */
   readonly #cancelJob: (jobId: number) => boolean;
 
-  constructor(table: JobTable, cancelJob: (jobId: number) => boolean) {
-    this.#table = table;
+  constructor(store: JobStore, cancelJob: (jobId: number) => boolean) {
+    this.#store = store;
     this.#cancelJob = cancelJob;
   }
 
@@ -43,18 +44,18 @@ export class JobApi {
     if (segments.length !== 1) return exchange.sendError(ERRORS.badParameter, 'expecting GET /_api/job/<job-id> or /_api/job/<type>');
     const [segment] = segments;
     if (isJobIdSegment(segment)) {
-      const job = this.#table.get(parseJobId(segment), caller);
-      if (job === undefined) return notFound(exchange);
-      // Status is in the code alone: 200 finished, 204 still pending (empty bodies).
-      return exchange.send(job.state === 'pending' ? 204 : 200, NO_HEADERS, null);
+      return answerWith(exchange, this.#store.get(parseJobId(segment), caller), (job) => {
+        if (job === undefined) return notFound(exchange);
+        // Status is in the code alone: 200 finished, 204 still pending (empty bodies).
+        exchange.send(job.state === 'pending' ? 204 : 200, NO_HEADERS, null);
+      });
     }
     if (segment !== 'done' && segment !== 'pending') {
       return exchange.sendError(ERRORS.badParameter, `invalid type "${segment}": expecting done or pending`);
     }
     const count = listCount(query);
     if (count === undefined) return exchange.sendError(ERRORS.badParameter, 'count must be a non-negative integer');
-    const ids = this.#table.list(segment, count, caller);
-    exchange.sendJson(200, JSON.stringify(ids.map(String)));
+    answerWith(exchange, this.#store.list(segment, count, caller), (ids) => exchange.sendJson(200, JSON.stringify(ids.map(String))));
   }
 
   #put(exchange: Exchange, segments: string[], caller: Caller): void {
@@ -65,38 +66,48 @@ export class JobApi {
       if (segments[1] !== 'cancel') return exchange.sendError(ERRORS.badParameter, `expecting PUT /_api/job/<job-id>/cancel, got "${segments[1]}"`);
       return this.#cancel(exchange, jobId, caller);
     }
-    const job = this.#table.take(jobId, caller);
-    if (job === undefined) return notFound(exchange);
-    sendFetched(exchange, job);
+    answerWith(exchange, this.#store.take(jobId, caller), (job) => (job === undefined ? notFound(exchange) : sendFetched(exchange, job)));
   }
 
   #cancel(exchange: Exchange, jobId: number, caller: Caller): void {
-    const job = this.#table.get(jobId, caller);
-    if (job === undefined) return notFound(exchange);
-    // A finished job keeps its result; a pending one is told to stop and ends `cancelled`
-    // once it really has (its fetch answers 204 until then, then 410).
-    if (job.state === 'pending') this.#cancelJob(jobId);
-    exchange.sendJson(200, RESULT_TRUE);
+    answerWith(exchange, this.#store.get(jobId, caller), (job) => {
+      if (job === undefined) return notFound(exchange);
+      // A finished job keeps its result; a pending one is told to stop and ends `cancelled`
+      // once it really has (its fetch answers 204 until then, then 410).
+      if (job.state === 'pending') this.#cancelJob(jobId);
+      exchange.sendJson(200, RESULT_TRUE);
+    });
   }
 
   #delete(exchange: Exchange, segments: string[], query: string, caller: Caller): void {
     if (segments.length !== 1 || segments[0] === '') return exchange.sendError(ERRORS.badParameter, 'expecting DELETE /_api/job/<job-id>, /all or /expired?stamp=<seconds>');
     const [segment] = segments;
     if (segment === 'all') {
-      this.#table.removeAll(caller);
-      return exchange.sendJson(200, RESULT_TRUE);
+      return answerWith(exchange, this.#store.removeAll(caller), () => exchange.sendJson(200, RESULT_TRUE));
     }
     if (segment === 'expired') {
       const stamp = new URLSearchParams(query).get('stamp');
       const seconds = stamp === null || stamp === '' ? NaN : Number(stamp);
       if (!Number.isFinite(seconds)) return exchange.sendError(ERRORS.badParameter, 'expecting a "stamp" query parameter in UNIX seconds');
-      this.#table.removeExpired(seconds * 1000, caller);
-      return exchange.sendJson(200, RESULT_TRUE);
+      return answerWith(exchange, this.#store.removeExpired(seconds * 1000, caller), () => exchange.sendJson(200, RESULT_TRUE));
     }
     const jobId = isJobIdSegment(segment) ? parseJobId(segment) : NaN;
-    if (!this.#table.remove(jobId, caller)) return notFound(exchange);
-    exchange.sendJson(200, RESULT_TRUE);
+    answerWith(exchange, this.#store.remove(jobId, caller), (removed) => (removed ? exchange.sendJson(200, RESULT_TRUE) : notFound(exchange)));
   }
+}
+
+/**
+ * Answers once the store did: `onValue` writes the answer (the exchange checks whether the
+ * client is still there); a store that failed answers with its error (507 for a full disk).
+ */
+export function answerWith<T>(exchange: Exchange, pending: Promise<T>, onValue: (value: T) => void): void {
+  pending.then(onValue, (error: unknown) => sendStoreError(exchange, error));
+}
+
+/** A store's refusal as an ArangoDB error: 507 when its disk or map is full, else 500. */
+export function sendStoreError(exchange: Exchange, error: unknown): void {
+  const full = (error as { code?: unknown } | null)?.code === 'ERR_STORE_FULL';
+  exchange.sendError(full ? ERRORS.storeFull : ERRORS.internal, full ? (error as Error).message : `job store failed: ${(error as Error)?.message ?? String(error)}`);
 }
 
 function sendFetched(exchange: Exchange, job: JobView): void {

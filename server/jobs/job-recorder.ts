@@ -3,16 +3,25 @@ import { ANY_OWNER } from '../auth/index.js';
 import { errorBody, failureAnswer, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
 import { JSON_TYPE, type Exchange } from '../http/index.js';
 import { MODE_BLOCKING, type ServerMetrics } from '../observability/index.js';
-import type { JobTable, JobView, StoredResult } from './job-table.js';
+import type { JobView, StoredResult } from './job-table.js';
+import type { JobStore } from './job-store.js';
 import type { UserLimits } from './user-limits.js';
+
+/** A stored job this process runs, from its submit until its final event. */
+export interface RunningStoredJob {
+  readonly jobId: number;
+  readonly createdAtMs: number;
+  /** 0 until a worker took it. */
+  startedAtMs: number;
+}
 
 /** What else wants to hear of stored jobs' transitions (the operations surface). */
 export interface JobObserver {
-  onRunning(jobId: number, nowMs: number): void;
-  onProgress(jobId: number, progress: JobProgress, nowMs: number): void;
+  onRunning(job: RunningStoredJob, nowMs: number): void;
+  onProgress(job: RunningStoredJob, progress: JobProgress, nowMs: number): void;
   /**
-   * A stored job ended and the table holds its outcome. Returns whether the observer wants the
-   * job's view, which then follows in `onFinished`: a job nobody watches costs no read.
+   * A stored job ended and the store committed its outcome. Returns whether the observer wants
+   * the job's view, which then follows in `onFinished`: a job nobody watches costs no read.
    */
   onEnded(jobId: number): boolean;
   /** The view of a job `onEnded` asked for; undefined when it was removed while it ran. */
@@ -21,9 +30,11 @@ export interface JobObserver {
 
 export interface JobRecorderOptions {
   engine: Engine;
-  table: JobTable;
+  store: JobStore;
   metrics: ServerMetrics;
   limits: UserLimits;
+  /** Told when the store refused a write (a full disk): the job's outcome could not be kept. */
+  onStoreError: (error: Error, jobId: number) => void;
 }
 
 const JSON_HEADERS = ['content-type', JSON_TYPE];
@@ -31,26 +42,28 @@ const JSON_HEADERS = ['content-type', JSON_TYPE];
 /**
  * The one place engine events are bookkept: every transition is counted, the per-user queue
  * share is released, a blocking job's answer goes to its waiter, and a stored job's start and
- * outcome are written to the job table, whose view is then handed to the observer. Nothing else
- * subscribes to the engine.
+ * outcome are written to the job store, whose view is then handed to the observer. Nothing
+ * else subscribes to the engine. Fire-and-forget jobs never reach the store.
  */
 export class JobRecorder {
-  readonly #table: JobTable;
+  readonly #store: JobStore;
   readonly #metrics: ServerMetrics;
   readonly #limits: UserLimits;
+  readonly #onStoreError: (error: Error, jobId: number) => void;
   #observer: JobObserver | null = null;
   /** Blocking requests waiting for their job, by job id. */
   readonly #waiters = new Map<number, Exchange>();
-  /** Stored HEAD jobs: their handler (the GET route's) may answer a body, which HEAD must not keep. */
-  readonly #headJobs = new Set<number>();
+  /** Stored jobs between submit and their final event (bounded by the queue and the workers). */
+  readonly #stored = new Map<number, RunningStoredJob>();
   /** Stored jobs that finished after SIGTERM: the drain waits (a while) for them to be fetched. */
   readonly #drainResults = new Set<number>();
   #draining = false;
 
   constructor(options: JobRecorderOptions) {
-    this.#table = options.table;
+    this.#store = options.store;
     this.#metrics = options.metrics;
     this.#limits = options.limits;
+    this.#onStoreError = options.onStoreError;
     options.engine.subscribe(this.#onJobEvent);
   }
 
@@ -58,7 +71,7 @@ export class JobRecorder {
     this.#observer = observer;
   }
 
-  /** A blocking job: its final answer goes to the client waiting on `exchange`, not to the table. */
+  /** A blocking job: its final answer goes to the client waiting on `exchange`, not to the store. */
   awaitResult(jobId: number, exchange: Exchange): void {
     this.#waiters.set(jobId, exchange);
   }
@@ -68,9 +81,14 @@ export class JobRecorder {
     return this.#waiters.delete(jobId);
   }
 
-  /** A stored job submitted with HEAD: its result keeps the status and headers only. */
-  keepNoBody(jobId: number): void {
-    this.#headJobs.add(jobId);
+  /** A job whose outcome goes to the store (submitted now, or re-queued after a restart). */
+  trackStored(jobId: number, createdAtMs: number): void {
+    this.#stored.set(jobId, { jobId, createdAtMs, startedAtMs: 0 });
+  }
+
+  /** True from a stored job's submit until its final event was handled. */
+  isRunning(jobId: number): boolean {
+    return this.#stored.has(jobId);
   }
 
   /** SIGTERM: jobs cancelled from now on answer 503 (errorNum 30); results that finish are tracked for the drain. */
@@ -78,10 +96,10 @@ export class JobRecorder {
     this.#draining = true;
   }
 
-  /** Stored results that finished during the drain and have not been fetched or deleted yet. */
-  get uncollectedDrainResults(): number {
+  /** Stored jobs still running, and results that finished during the drain and were not fetched or deleted yet. */
+  async uncollectedDrainResults(): Promise<number> {
     for (const jobId of this.#drainResults) {
-      if (this.#table.get(jobId, ANY_OWNER) === undefined) this.#drainResults.delete(jobId);
+      if ((await this.#store.get(jobId, ANY_OWNER)) === undefined) this.#drainResults.delete(jobId);
     }
     return this.#drainResults.size;
   }
@@ -90,11 +108,18 @@ export class JobRecorder {
     this.#metrics.countJobEvent(kind, jobId);
     if (kind !== 'progress' && kind !== 'queued' && kind !== 'retrying') this.#limits.leftQueue(jobId);
     if (kind === 'running') {
+      const job = this.#stored.get(jobId);
+      if (job === undefined) return;
       const now = Date.now();
-      this.#table.markStarted(jobId, now);
-      return this.#observer?.onRunning(jobId, now);
+      job.startedAtMs = now;
+      this.#store.markStarted(jobId, now).catch((error: Error) => this.#onStoreError(error, jobId));
+      return this.#observer?.onRunning(job, now);
     }
-    if (kind === 'progress') return this.#observer?.onProgress(jobId, data as JobProgress, Date.now());
+    if (kind === 'progress') {
+      const job = this.#stored.get(jobId);
+      if (job !== undefined) this.#observer?.onProgress(job, data as JobProgress, Date.now());
+      return;
+    }
     if (kind !== 'done' && kind !== 'failed' && kind !== 'cancelled' && kind !== 'timedOut') return;
     const exchange = this.#waiters.get(jobId);
     if (exchange !== undefined) {
@@ -103,17 +128,18 @@ export class JobRecorder {
       exchange.send(result.status, result.headers, result.body);
       return this.#metrics.countRequest(MODE_BLOCKING, result.status);
     }
+    if (!this.#stored.delete(jobId)) return; // fire and forget
     const now = Date.now();
-    if (kind === 'cancelled') {
-      if (this.#headJobs.size > 0) this.#headJobs.delete(jobId);
-      this.#table.cancel(jobId, now);
-    } else {
-      let result = finalResult(kind, data, this.#draining);
-      if (this.#headJobs.size > 0 && this.#headJobs.delete(jobId)) result = { ...result, body: null };
-      if (this.#table.finish(jobId, result, now, kind === 'done' ? 'completed' : kind) && this.#draining) this.#drainResults.add(jobId);
-    }
-    const observer = this.#observer;
-    if (observer !== null && observer.onEnded(jobId)) observer.onFinished(jobId, this.#table.get(jobId, ANY_OWNER));
+    const written = kind === 'cancelled'
+      ? this.#store.cancel(jobId, now)
+      : this.#store.finish(jobId, finalResult(kind, data, this.#draining), now, kind === 'done' ? 'completed' : kind);
+    written.then((kept) => {
+      if (kept && this.#draining && kind !== 'cancelled') this.#drainResults.add(jobId);
+      const observer = this.#observer;
+      if (observer !== null && observer.onEnded(jobId)) {
+        this.#store.get(jobId, ANY_OWNER).then((view) => observer.onFinished(jobId, view), (error: Error) => this.#onStoreError(error, jobId));
+      }
+    }, (error: Error) => this.#onStoreError(error, jobId));
   };
 }
 

@@ -45,6 +45,11 @@ export class UserLimits {
     return maxQueuedPerUser > 0 || maxStoredPerUser > 0 || ratePerSecond > 0;
   }
 
+  /** True when a stored submit is checked against the caller's count of stored jobs. */
+  get boundsStored(): boolean {
+    return this.#options.maxStoredPerUser > 0;
+  }
+
   /**
    * Checks a submission of `username` and, when it may go ahead, takes its rate token.
    * `storedCount` is how many jobs the user has stored; it is read only for a stored job.

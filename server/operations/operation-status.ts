@@ -1,9 +1,9 @@
-import type { JobView } from '../jobs/index.js';
+import type { JobSummary } from '../jobs/index.js';
 
 /** The operation states of the long-running-operations seed. */
 export type OperationStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
-export function operationStatus(job: JobView): OperationStatus {
+export function operationStatus(job: Pick<JobSummary, 'state' | 'startedAtMs' | 'outcome'>): OperationStatus {
   switch (job.state) {
     case 'pending':
       return job.startedAtMs === 0 ? 'PENDING' : 'PROCESSING';

@@ -1,9 +1,9 @@
 import type { SubmitRequest } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
 import { JSON_TYPE, type Answer } from '../http/index.js';
-import type { JobTable } from '../jobs/index.js';
+import type { JobStore, JobView, NewJob } from '../jobs/index.js';
 import { parseWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
-import { IdempotencyKeys, requestFingerprint } from './idempotency-keys.js';
+import { requestFingerprint } from './request-fingerprint.js';
 import type { OperationsApi } from './operations-api.js';
 import { problemAnswer } from './operations-api.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
@@ -36,7 +36,7 @@ function refused(answer: Answer): SubmitRefusal {
 }
 
 export interface OperationSubmitOptions {
-  table: JobTable;
+  store: JobStore;
   api: OperationsApi;
   webhooks: OperationWebhooks | null;
   retentionMs: number;
@@ -51,11 +51,9 @@ export interface OperationSubmitOptions {
  */
 export class OperationSubmit {
   readonly #options: OperationSubmitOptions;
-  readonly #idempotency: IdempotencyKeys;
 
   constructor(options: OperationSubmitOptions) {
     this.#options = options;
-    this.#idempotency = new IdempotencyKeys(options.retentionMs);
   }
 
   /** Reads the intent from flat request headers, or refuses (400) a header that is unusable. */
@@ -105,38 +103,54 @@ export class OperationSubmit {
    * Before queueing: a repeated `Idempotency-Key` is answered with the first operation; one
    * reused for another request is 422. Null: nothing stands in the way, queue the job.
    */
-  idempotentAnswer(intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean): Answer | null {
+  async idempotentAnswer(intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean): Promise<Answer | null> {
     if (intent.idempotencyKey === null) return null;
-    const outcome = this.#idempotency.check(caller.username, intent.idempotencyKey, fingerprintOf(intent, request), Date.now());
-    if (outcome.kind === 'new') return null;
-    if (outcome.kind === 'conflict') {
+    const { store } = this.#options;
+    const first = await store.findIdempotent(caller.username, intent.idempotencyKey, Date.now());
+    if (first === undefined) return null;
+    if (first.fingerprint !== fingerprintOf(intent, request)) {
       return problemAnswer(problem(ERRORS.idempotencyKeyReused,
-        `Idempotency-Key was first used for another request (operation ${outcome.jobId}); use a new key for a different method, path or body`,
-        { operationId: String(outcome.jobId) }));
+        `Idempotency-Key was first used for another request (operation ${first.jobId}); use a new key for a different method, path or body`,
+        { operationId: String(first.jobId) }));
     }
-    const job = this.#options.table.get(outcome.jobId, caller);
+    const job = await store.get(first.jobId, caller);
     if (job === undefined) return null; // the first operation is gone (fetched or expired): run anew
-    if (!intent.respondAsync && arangoStore) return arangoAnswer(outcome.jobId);
-    return operationAnswer(outcome.jobId, arangoStore, this.#options.api.describe(job, Date.now()));
+    if (!intent.respondAsync && arangoStore) return arangoAnswer(first.jobId);
+    return operationAnswer(first.jobId, arangoStore, this.#options.api.describe(job, Date.now()));
   }
 
-  /** After queueing: records the job as an operation; returns the 202 to answer. */
-  accepted(jobId: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean): Answer {
-    const nowMs = Date.now();
-    const { table, webhooks, retentionMs } = this.#options;
-    table.add(jobId, caller.username, nowMs, arangoStore && !intent.respondAsync ? 0 : retentionMs);
+  /**
+   * After queueing: records the job in the store, with what it needs to run again after a
+   * restart; resolves with the 202 to answer once the record is committed.
+   */
+  async accepted(jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean, head: boolean): Promise<Answer> {
+    const { store, webhooks, retentionMs } = this.#options;
+    const job: NewJob = {
+      jobId,
+      owner: caller.username,
+      createdAtMs: nowMs,
+      retentionMs: arangoStore && !intent.respondAsync ? 0 : retentionMs,
+      request: { method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body, user: request.user ?? null },
+      keepNoBody: head,
+      idempotency: intent.idempotencyKey === null
+        ? null
+        : { key: intent.idempotencyKey, fingerprint: fingerprintOf(intent, request), expiresAtMs: nowMs + retentionMs },
+      webhook: intent.callbackUrl === null ? null : { url: intent.callbackUrl, events: [...intent.callbackEvents!] },
+    };
     if (intent.callbackUrl !== null) webhooks!.register(jobId, intent.callbackUrl, intent.callbackEvents!);
-    if (intent.idempotencyKey !== null) {
-      this.#idempotency.remember(caller.username, intent.idempotencyKey, fingerprintOf(intent, request), jobId, nowMs);
-    }
+    await store.add(job);
     if (!intent.respondAsync) return arangoAnswer(jobId);
-    return operationAnswer(jobId, arangoStore, this.#options.api.describe(table.get(jobId, caller)!, nowMs));
+    const view = (await store.get(jobId, caller)) ?? pendingView(job);
+    return operationAnswer(jobId, arangoStore, this.#options.api.describe(view, Date.now()));
   }
+}
 
-  expire(nowMs: number): void {
-    this.#idempotency.expire(nowMs);
-  }
-
+/** What a job just added looks like, should it be gone by the time it is read back. */
+function pendingView(job: NewJob): JobView {
+  return {
+    jobId: job.jobId, owner: job.owner, state: 'pending', createdAtMs: job.createdAtMs, startedAtMs: 0, finishedAtMs: 0,
+    outcome: null, expiresAtMs: 0, result: null,
+  };
 }
 
 /** RFC 7240's answer: 202 with the operation, its Location, and (for ArangoDB clients too) its job id. */

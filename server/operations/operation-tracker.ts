@@ -1,8 +1,6 @@
 import type { JobProgress } from '../../engine/index.js';
-import { ANY_OWNER } from '../auth/index.js';
-import type { JobObserver, JobTable, JobView } from '../jobs/index.js';
+import type { JobObserver, JobView, RunningStoredJob } from '../jobs/index.js';
 import { finalEvent, finalEventId, nextEventId, progressView, type OperationEvent, type ProgressView } from './operation-event.js';
-import { operationStatus } from './operation-status.js';
 import { finishedSummary } from './operation-summary.js';
 
 /** Something that shows an operation's events to a client (an SSE stream, a WebSocket). */
@@ -27,6 +25,8 @@ const CANCELLED_MEMORY = 100_000;
 
 class LiveOperation {
   readonly createdAtMs: number;
+  /** 0 while queued. */
+  startedAtMs: number;
   lastEventId = 0;
   progress: ProgressView | null = null;
   /** First progress sample, for the rate behind Retry-After. */
@@ -34,8 +34,9 @@ class LiveOperation {
   firstProgressCurrent = 0;
   watchers: Set<OperationWatcher> | null = null;
 
-  constructor(createdAtMs: number) {
+  constructor(createdAtMs: number, startedAtMs: number) {
     this.createdAtMs = createdAtMs;
+    this.startedAtMs = startedAtMs;
   }
 }
 
@@ -43,34 +44,34 @@ class LiveOperation {
  * Live state of operations (every stored job is one): progress, watchers, event ids. It
  * exists only for pending jobs that report progress, are watched or are being cancelled, so
  * a million unfetched results cost nothing here; everything about a finished operation is
- * rebuilt from the job table.
+ * rebuilt from the job store. It never reads the store itself: the recorder tells it what it
+ * needs of running jobs, and the API hands it the views it read.
  */
 export class OperationTracker implements JobObserver {
-  readonly #table: JobTable;
+  /** Whether this process still runs the stored job (the recorder holds it until its final event). */
+  readonly #isRunning: (jobId: number) => boolean;
   readonly #live = new Map<number, LiveOperation>();
   readonly #cancelledAt = new Map<number, number>();
   #notifier: OperationNotifier | null = null;
 
-  constructor(table: JobTable) {
-    this.#table = table;
+  constructor(isRunning: (jobId: number) => boolean) {
+    this.#isRunning = isRunning;
   }
 
   setNotifier(notifier: OperationNotifier): void {
     this.#notifier = notifier;
-    // Every way a job leaves the table (fetch, DELETE /_api/job/..., expiry) ends its webhook
-    // registration and retries; subscribed only here, so that without webhooks a fetch costs nothing more.
-    this.#table.onRemoved((jobId) => (jobId === null ? notifier.forgetAll() : notifier.forget(jobId)));
   }
 
-  onRunning(jobId: number, nowMs: number): void {
-    const live = this.#live.get(jobId);
-    if (live === undefined || live.watchers === null) return;
-    this.#broadcast(live, this.#statusUpdate(jobId, live, nowMs));
-  }
-
-  onProgress(jobId: number, progress: JobProgress, nowMs: number): void {
-    const live = this.#liveFor(jobId);
+  onRunning(job: RunningStoredJob, nowMs: number): void {
+    const live = this.#live.get(job.jobId);
     if (live === undefined) return;
+    live.startedAtMs = job.startedAtMs;
+    if (live.watchers !== null) this.#broadcast(live, this.#statusUpdate(job.jobId, live, nowMs));
+  }
+
+  onProgress(job: RunningStoredJob, progress: JobProgress, nowMs: number): void {
+    const jobId = job.jobId;
+    const live = this.#liveFor(jobId, job.createdAtMs, job.startedAtMs);
     live.progress = progressView(progress);
     if (live.firstProgressAtMs === 0 && live.progress.current !== null) {
       live.firstProgressAtMs = nowMs;
@@ -150,10 +151,13 @@ export class OperationTracker implements JobObserver {
   /**
    * Starts watching: sends what the watcher missed after `lastEventId` (the current state
    * as one coalesced update, or the final event), then every new event. Returns false when
-   * the operation already finished (the final event was sent; nothing more will come).
+   * the operation already finished (the final event was sent; nothing more will come), and
+   * null when `job` is stale (it says pending, but the job ended since it was read): read it
+   * again and call again with `trusted` set.
    */
-  watch(job: JobView, watcher: OperationWatcher, lastEventId: number, nowMs: number): boolean {
-    const live = job.state === 'pending' ? this.#liveFor(job.jobId) : undefined;
+  watch(job: JobView, watcher: OperationWatcher, lastEventId: number, nowMs: number, trusted = false): boolean | null {
+    if (!trusted && job.state === 'pending' && !this.#live.has(job.jobId) && !this.#isRunning(job.jobId)) return null;
+    const live = job.state === 'pending' ? this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs) : undefined;
     if (live === undefined) {
       const event = finalEvent(job, finalEventId(job, 0), null, finishedSummary(job));
       if (event.id > lastEventId) watcher.push(event);
@@ -162,6 +166,14 @@ export class OperationTracker implements JobObserver {
     if (live.lastEventId > lastEventId || lastEventId === 0) watcher.push(this.#statusUpdate(job.jobId, live, nowMs));
     (live.watchers ??= new Set()).add(watcher);
     return true;
+  }
+
+  /** `watch`, reading the job again (`reread`) when the view was stale; false also when it was removed meanwhile. */
+  async watchCurrent(job: JobView, watcher: OperationWatcher, lastEventId: number, reread: () => Promise<JobView | undefined>): Promise<boolean> {
+    const watching = this.watch(job, watcher, lastEventId, Date.now());
+    if (watching !== null) return watching;
+    const fresh = await reread();
+    return fresh !== undefined && this.watch(fresh, watcher, lastEventId, Date.now(), true) === true;
   }
 
   unwatch(jobId: number, watcher: OperationWatcher): void {
@@ -175,24 +187,21 @@ export class OperationTracker implements JobObserver {
    * The live state of a pending stored job, created on first need (progress, a watcher, a
    * cancel): most jobs never need one, so submitting and finishing them allocates nothing here.
    */
-  #liveFor(jobId: number): LiveOperation | undefined {
+  #liveFor(jobId: number, createdAtMs: number, startedAtMs: number): LiveOperation {
     let live = this.#live.get(jobId);
     if (live !== undefined) return live;
-    const job = this.#table.get(jobId, ANY_OWNER);
-    if (job === undefined || job.state !== 'pending') return undefined;
-    live = new LiveOperation(job.createdAtMs);
+    live = new LiveOperation(createdAtMs, startedAtMs);
     this.#live.set(jobId, live);
     return live;
   }
 
   #statusUpdate(jobId: number, live: LiveOperation, nowMs: number): OperationEvent {
     live.lastEventId = nextEventId(live.lastEventId, live.createdAtMs, nowMs);
-    const job = this.#table.get(jobId, ANY_OWNER);
     return {
       id: live.lastEventId,
       event: 'status-update',
       operationId: String(jobId),
-      status: job === undefined ? 'PROCESSING' : operationStatus(job),
+      status: live.startedAtMs === 0 ? 'PENDING' : 'PROCESSING',
       progress: live.progress,
       timestamp: new Date(nowMs).toISOString(),
       data: {},

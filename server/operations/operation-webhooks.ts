@@ -1,4 +1,5 @@
 import type { DeliveryAttempt, WebhookDispatcher, WebhookEvent } from '../webhooks/index.js';
+import type { WebhookRegistration } from '../jobs/index.js';
 import type { OperationEvent } from './operation-event.js';
 import type { OperationNotifier } from './operation-tracker.js';
 
@@ -48,6 +49,11 @@ export class OperationWebhooks implements OperationNotifier {
   register(jobId: number, url: string, events: ReadonlySet<WebhookEvent>): void {
     this.#registrations.set(jobId, { url, events, deliveries: [], lastProgressAtMs: 0 });
     if (this.#registrations.size > MAX_REGISTRATIONS) this.forget(this.#registrations.keys().next().value!);
+  }
+
+  /** A registration the durable store kept across a restart. */
+  restore(jobId: number, registration: WebhookRegistration): void {
+    this.register(jobId, registration.url, new Set(registration.events as WebhookEvent[]));
   }
 
   wants(jobId: number): boolean {

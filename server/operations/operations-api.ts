@@ -1,7 +1,7 @@
 import type { Engine } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
 import { JSON_TYPE, type Answer, type Exchange } from '../http/index.js';
-import type { JobTable, JobView } from '../jobs/index.js';
+import { answerWith, sendStoreError, type GoneJob, type JobStore, type JobSummary, type JobView } from '../jobs/index.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
 import { failureProblem, operationLinks } from './operation-summary.js';
 import type { OperationTracker } from './operation-tracker.js';
@@ -15,7 +15,7 @@ const PROBLEM_HEADERS: readonly string[] = ['content-type', PROBLEM_CONTENT_TYPE
 const MAX_HISTORY_LIMIT = 1000;
 
 export interface OperationsApiOptions {
-  table: JobTable;
+  store: JobStore;
   engine: Engine;
   tracker: OperationTracker;
   webhooks: OperationWebhooks | null;
@@ -47,8 +47,13 @@ export class OperationsApi {
     if (action === null || !Number.isSafeInteger(jobId)) {
       return sendProblem(exchange, problem(ERRORS.notFound, `no such resource: /_api/operations${rest}`));
     }
-    const job = this.#options.table.get(jobId, caller);
-    if (job === undefined) return this.#missing(exchange, jobId, caller);
+    answerWith(exchange, this.#options.store.get(jobId, caller), (job) => {
+      if (job === undefined) return this.#missing(exchange, jobId, caller);
+      this.#act(exchange, method, rest, query, headerOf, action, job, caller);
+    });
+  }
+
+  #act(exchange: Exchange, method: string, rest: string, query: string, headerOf: (name: string) => string, action: string, job: JobView, caller: Caller): void {
     switch (action) {
       case '':
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
@@ -61,7 +66,7 @@ export class OperationsApi {
         return this.#cancel(exchange, job);
       case 'stream':
         if (method !== 'GET') return sendMethodNotAllowed(exchange, 'GET');
-        return this.#stream(exchange, job, query, headerOf);
+        return this.#stream(exchange, job, query, headerOf, caller);
       default:
         return sendProblem(exchange, problem(ERRORS.notFound, `no such resource: /_api/operations${rest}`));
     }
@@ -125,7 +130,7 @@ export class OperationsApi {
     exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify(body));
   }
 
-  #stream(exchange: Exchange, job: JobView, query: string, headerOf: (name: string) => string): void {
+  #stream(exchange: Exchange, job: JobView, query: string, headerOf: (name: string) => string, caller: Caller): void {
     const accept = headerOf('accept');
     if (accept !== '' && !/text\/event-stream|\*\/\*|text\/\*/.test(accept)) {
       return sendProblem(exchange, problem(ERRORS.notAcceptable, 'this resource is a text/event-stream'));
@@ -139,7 +144,8 @@ export class OperationsApi {
       return exchange.send(204, [], null);
     }
     const stream = new SseStream(exchange, (closed) => tracker.unwatch(job.jobId, closed));
-    tracker.watch(job, stream, lastEventId, Date.now());
+    tracker.watchCurrent(job, stream, lastEventId, () => this.#options.store.get(job.jobId, caller))
+      .catch((error: Error) => sendStoreError(exchange, error));
   }
 
   /**
@@ -149,7 +155,10 @@ export class OperationsApi {
    * job, alive or gone, and ids never issued, so that ids reveal nothing about other users.
    */
   #missing(exchange: Exchange, jobId: number, caller: Caller): void {
-    const gone = this.#options.table.gone(jobId, caller);
+    answerWith(exchange, this.#options.store.gone(jobId, caller), (gone) => this.#sendMissing(exchange, jobId, caller, gone));
+  }
+
+  #sendMissing(exchange: Exchange, jobId: number, caller: Caller, gone: GoneJob | undefined): void {
     const { engine } = this.#options;
     const issuedHere = jobId >= engine.firstJobId && jobId <= engine.lastJobId;
     if (gone === undefined && !(caller.superuser && issuedHere)) {
@@ -182,17 +191,20 @@ export class OperationsApi {
     if (!(before === Infinity || (Number.isSafeInteger(before) && before > 0))) {
       return sendProblem(exchange, problem(ERRORS.badParameter, 'after must be a cursor from pagination.next'));
     }
-    const jobs = this.#options.table.history(caller, limit, before, filter);
-    const data = jobs.map((job) => ({
-      operationId: String(job.jobId),
-      status: operationStatus(job),
-      timestamps: { created: iso(job.createdAtMs), started: job.startedAtMs === 0 ? null : iso(job.startedAtMs), finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs) },
-      duration: job.finishedAtMs === 0 || job.startedAtMs === 0 ? null : job.finishedAtMs - job.startedAtMs,
-      links: operationLinks(job.jobId),
-    }));
-    const next = jobs.length === limit ? String(jobs[jobs.length - 1].jobId) : null;
-    exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify({ data, pagination: { limit, next } }));
+    answerWith(exchange, this.#options.store.history(caller, limit, before, filter), (jobs) => sendHistory(exchange, jobs, limit));
   }
+}
+
+function sendHistory(exchange: Exchange, jobs: JobSummary[], limit: number): void {
+  const data = jobs.map((job) => ({
+    operationId: String(job.jobId),
+    status: operationStatus(job),
+    timestamps: { created: iso(job.createdAtMs), started: job.startedAtMs === 0 ? null : iso(job.startedAtMs), finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs) },
+    duration: job.finishedAtMs === 0 || job.startedAtMs === 0 ? null : job.finishedAtMs - job.startedAtMs,
+    links: operationLinks(job.jobId),
+  }));
+  const next = jobs.length === limit ? String(jobs[jobs.length - 1].jobId) : null;
+  exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify({ data, pagination: { limit, next } }));
 }
 
 function completedProgress(progress: ReturnType<OperationTracker['progressOf']>): unknown {

@@ -3,7 +3,7 @@ import type { HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 
 import { ERRORS, errorBody, type ServerError } from '../errors/index.js';
 import { AuthRefusal, type AuthOutcome } from '../auth/index.js';
 import type { Caller } from '../auth/index.js';
-import type { JobTable } from '../jobs/index.js';
+import type { JobStore } from '../jobs/index.js';
 import type { OperationEvent } from './operation-event.js';
 import type { OperationTracker, OperationWatcher } from './operation-tracker.js';
 import { problem } from './problem.js';
@@ -27,7 +27,7 @@ interface SocketData {
  */
 export function mountOperationsSocket(
   app: TemplatedApp,
-  table: JobTable,
+  store: JobStore,
   tracker: OperationTracker,
   authenticate: (authorization: string, clientAddress: string) => AuthOutcome | Promise<AuthOutcome>,
 ): void {
@@ -70,13 +70,25 @@ export function mountOperationsSocket(
       for (const id of idList(command?.subscribe)) {
         if (data.subscriptions.has(id)) continue;
         if (data.subscriptions.size >= MAX_SUBSCRIPTIONS) return sendError(ws, id, ERRORS.tooManySubscriptions, `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
-        const job = Number.isSafeInteger(id) && id > 0 ? table.get(id, data.caller) : undefined;
-        if (job === undefined) {
-          sendError(ws, id, ERRORS.subscriptionNotFound, `no operation ${id}`);
-          continue;
-        }
+        // Held from now on, so that a repeat while the store answers is not a second subscription.
         const subscription = new SocketSubscription(ws, id);
-        if (tracker.watch(job, subscription, 0, Date.now())) data.subscriptions.set(id, subscription);
+        data.subscriptions.set(id, subscription);
+        const found = Number.isSafeInteger(id) && id > 0 ? store.get(id, data.caller) : Promise.resolve(undefined);
+        found.then((job) => {
+          if (data.closed || data.subscriptions.get(id) !== subscription) return;
+          if (job === undefined) {
+            data.subscriptions.delete(id);
+            ws.cork(() => sendError(ws, id, ERRORS.subscriptionNotFound, `no operation ${id}`));
+            return undefined;
+          }
+          return tracker.watchCurrent(job, subscription, 0, () => store.get(id, data.caller)).then((watching) => {
+            if (!watching && data.subscriptions.get(id) === subscription) data.subscriptions.delete(id);
+          });
+        }).catch((error: Error) => {
+          if (data.closed || data.subscriptions.get(id) !== subscription) return;
+          data.subscriptions.delete(id);
+          ws.cork(() => sendError(ws, id, ERRORS.internal, `job store failed: ${error.message}`));
+        });
       }
       if (command?.subscribe === undefined && command?.unsubscribe === undefined) {
         sendError(ws, null, ERRORS.badSubscription, 'expecting {"subscribe":[ids]} or {"unsubscribe":[ids]}');
