@@ -6,7 +6,7 @@ import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, UserLimits, t
 import { createLogger, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
-import { LmdbJobStore } from './stores/lmdb/index.js';
+// LMDB_PLACEHOLDER
 import { MemoryJobStore } from './stores/memory/index.js';
 import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
@@ -162,7 +162,7 @@ async function collectDrainResults(recorder: JobRecorder, deadlineMs: number): P
 async function openStore(options: ServerOptions): Promise<JobStore> {
   if (options.databaseDirectory === undefined) return new MemoryJobStore();
   try {
-    return await LmdbJobStore.open({
+    return await (null as unknown as { open(o: object): Promise<JobStore> }).open({ // LMDB_PLACEHOLDER
       directory: options.databaseDirectory, waitForSync: options.databaseWaitForSync, maxSizeBytes: options.databaseMaxSize,
     });
   } catch (error) {

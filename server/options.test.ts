@@ -182,7 +182,8 @@ test('help lists every option with its default, aligned', () => {
     '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--job.retention',
     '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--webhook.timeout', '--webhook.max-concurrent',
     '--webhook.max-per-host', '--webhook.max-queued', '--server.demo-handlers',
-    '--server.max-queued-per-user', '--server.max-stored-per-user', '--server.rate-limit', '--help',
+    '--server.max-queued-per-user', '--server.max-stored-per-user', '--server.rate-limit',
+    '--database.directory', '--database.wait-for-sync', '--database.max-size', '--help',
   ];
   const optionLines = help.split('\n').filter((line) => line.startsWith('  --'));
   assert.equal(optionLines.length, names.length);

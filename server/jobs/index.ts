@@ -7,7 +7,4 @@ export type {
 } from './job-store.js';
 export { UserLimits, defaultQueuedPerUser } from './user-limits.js';
 export { JobRecorder, type JobObserver, type RunningStoredJob } from './job-recorder.js';
-export type {
-  IdempotencyRecord, JobStore, JobSummary, NewJob, PendingWebhookEvent, StoreRecovery, StoredRequest, UnfinishedJob, WebhookRegistration,
-} from './job-store.js';
 export { recoverUnfinishedJobs, type RecoveryOutcome } from './job-recovery.js';
