@@ -78,7 +78,11 @@ async function main(argv: readonly string[]): Promise<void> {
     // Every way a job leaves the store (fetch, DELETE /_api/job/..., expiry) ends its webhook
     // registration and retries; subscribed only with webhooks, so that a fetch costs nothing more.
     store.onRemoved((jobId) => (jobId === null ? webhooks.forgetAll() : webhooks.forget(jobId)));
+    if (options.databaseDirectory !== undefined) {
+      webhooks.persistIn(store, (error) => logger.error({ err: error }, 'the job store refused a webhook event'));
+    }
     for (const { jobId, webhook } of recovery.webhooks) webhooks.restore(jobId, webhook);
+    for (const event of recovery.webhookEvents) webhooks.resume(event);
   }
   const runningEngine = engine;
   const api = new OperationsApi({

@@ -1,5 +1,6 @@
-import type { DeliveryAttempt, WebhookDispatcher, WebhookEvent } from '../webhooks/index.js';
-import type { WebhookRegistration } from '../jobs/index.js';
+import type { DeliveryAttempt, WebhookDispatcher, WebhookEvent, WebhookPayload } from '../webhooks/index.js';
+import { randomUUID } from 'node:crypto';
+import type { JobStore, PendingWebhookEvent, WebhookRegistration } from '../jobs/index.js';
 import type { OperationEvent } from './operation-event.js';
 import type { OperationNotifier } from './operation-tracker.js';
 
@@ -19,6 +20,19 @@ interface Registration {
   events: ReadonlySet<WebhookEvent>;
   deliveries: DeliveryAttempt[];
   lastProgressAtMs: number;
+  /** Store ids of this job's deliveries not yet ended (they resume after a restart). */
+  pendingEvents: Set<number> | null;
+}
+
+/** What a pending delivery keeps in the store: enough to send it again, under the same delivery id. */
+interface StoredDelivery {
+  deliveryId: string;
+  payload: WebhookPayload;
+}
+
+/** A final attempt that ends the delivery for good; one cut off by shutdown resumes after the restart. */
+function endsDelivery(attempt: DeliveryAttempt): boolean {
+  return attempt.nextAttemptAt === undefined && attempt.errorCode !== 'ERR_WEBHOOK_CLOSED';
 }
 
 export interface WebhookView {
@@ -31,9 +45,32 @@ export interface WebhookView {
 export class OperationWebhooks implements OperationNotifier {
   readonly #dispatcher: WebhookDispatcher;
   readonly #registrations = new Map<number, Registration>();
+  #store: JobStore | null = null;
+  /** Ids of pending deliveries in the store: increasing across restarts, as job ids are. */
+  #lastEventId = Date.now() * 1000;
 
   constructor(dispatcher: WebhookDispatcher) {
     this.#dispatcher = dispatcher;
+  }
+
+  /** Keeps undelivered events in the store, so that a durable server resumes them after a restart. */
+  persistIn(store: JobStore, logError: (error: Error) => void): void {
+    this.#store = store;
+    this.#logError = logError;
+  }
+
+  #logError: (error: Error) => void = () => {};
+
+  /** Sends again a delivery the last run did not finish (its registration was restored first). */
+  resume(event: PendingWebhookEvent): void {
+    if (event.eventId > this.#lastEventId) this.#lastEventId = event.eventId;
+    const registration = this.#registrations.get(event.jobId);
+    const stored = event.payload as StoredDelivery;
+    if (registration === undefined) {
+      this.#store?.webhookEventDone(event.eventId).catch(this.#logError);
+      return;
+    }
+    this.#send(event.jobId, registration, event.event as WebhookEvent, stored.payload, event.eventId, stored.deliveryId);
   }
 
   /** Syntax check of a submit's `x-callback-url`, and what the allowlist refuses without DNS: a message for a 400, or null. */
@@ -47,7 +84,7 @@ export class OperationWebhooks implements OperationNotifier {
   }
 
   register(jobId: number, url: string, events: ReadonlySet<WebhookEvent>): void {
-    this.#registrations.set(jobId, { url, events, deliveries: [], lastProgressAtMs: 0 });
+    this.#registrations.set(jobId, { url, events, deliveries: [], lastProgressAtMs: 0, pendingEvents: null });
     if (this.#registrations.size > MAX_REGISTRATIONS) this.forget(this.#registrations.keys().next().value!);
   }
 
@@ -71,20 +108,48 @@ export class OperationWebhooks implements OperationNotifier {
       registration.lastProgressAtMs = now;
     }
     const payload = { status: event.status, progress: event.progress, ...event.data };
-    this.#dispatcher.deliver({ url: registration.url, operationId: event.operationId }, webhookEvent, payload, (attempt) => {
+    if (this.#store === null || webhookEvent === 'PROGRESS') return this.#send(jobId, registration, webhookEvent, payload, 0, randomUUID());
+    // Final events must arrive: kept in the store until delivered (or given up), so they resume after a restart.
+    const eventId = ++this.#lastEventId;
+    const deliveryId = randomUUID();
+    const stored: StoredDelivery = { deliveryId, payload };
+    this.#store.addWebhookEvent({ eventId, jobId, url: registration.url, event: webhookEvent, payload: stored }).catch(this.#logError);
+    this.#send(jobId, registration, webhookEvent, payload, eventId, deliveryId);
+  }
+
+  /** `eventId` 0: a delivery not kept in the store (progress, or a memory store). */
+  #send(jobId: number, registration: Registration, event: WebhookEvent, payload: WebhookPayload, eventId: number, deliveryId: string): void {
+    if (eventId !== 0) (registration.pendingEvents ??= new Set()).add(eventId);
+    this.#dispatcher.deliver({ url: registration.url, operationId: String(jobId) }, event, payload, (attempt) => {
       registration.deliveries.push(attempt);
       if (registration.deliveries.length > KEPT_ATTEMPTS) registration.deliveries.shift();
-    });
+      if (eventId !== 0 && endsDelivery(attempt) && registration.pendingEvents?.delete(eventId)) {
+        this.#store?.webhookEventDone(eventId).catch(this.#logError);
+      }
+    }, deliveryId);
   }
 
   /** Ends the registration: waiting deliveries and pending retries are dropped; an attempt in flight may finish. */
   forget(jobId: number): void {
-    if (this.#registrations.delete(jobId)) this.#dispatcher.cancel(String(jobId));
+    const registration = this.#registrations.get(jobId);
+    if (registration === undefined) return;
+    this.#registrations.delete(jobId);
+    this.#dispatcher.cancel(String(jobId));
+    this.#endPending(registration);
   }
 
   forgetAll(): void {
-    for (const jobId of this.#registrations.keys()) this.#dispatcher.cancel(String(jobId));
+    for (const [jobId, registration] of this.#registrations) {
+      this.#dispatcher.cancel(String(jobId));
+      this.#endPending(registration);
+    }
     this.#registrations.clear();
+  }
+
+  #endPending(registration: Registration): void {
+    if (registration.pendingEvents === null || this.#store === null) return;
+    for (const eventId of registration.pendingEvents) this.#store.webhookEventDone(eventId).catch(this.#logError);
+    registration.pendingEvents = null;
   }
 
   view(jobId: number): WebhookView | undefined {

@@ -130,14 +130,14 @@ export class WebhookDispatcher {
 
   /**
    * Starts delivering `event`; returns at once. Every attempt is passed to `record`, and so is a
-   * delivery dropped because the queue was full (outcome `dropped`).
+   * delivery dropped because the queue was full (outcome `dropped`). `deliveryId` resumes a
+   * delivery an earlier process began (receivers recognise repeats by it); by default a new one.
    */
-  deliver(target: WebhookTarget, event: WebhookEvent, payload: WebhookPayload, record: DeliveryRecorder): void {
+  deliver(target: WebhookTarget, event: WebhookEvent, payload: WebhookPayload, record: DeliveryRecorder, deliveryId: string = randomUUID()): void {
     const timestamp = new Date(this.#now()).toISOString();
     const fixed = { event, operationId: target.operationId, timestamp };
     // One id for all attempts of a delivery: an attempt whose response was lost (timeout after
     // the receiver processed it) is retried, and the receiver recognises the duplicate by id.
-    const deliveryId = randomUUID();
     const final = (result: AttemptResult): void => this.#report(record, {
       attempt: 1, at: timestamp, deliveryId, event, url: target.url, ...result,
     });
