@@ -70,6 +70,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const recorder = new JobRecorder({
     engine, store, metrics, limits,
     onStoreError: (error, jobId) => logger.error({ err: error, jobId }, 'the job store refused a write: the job\'s outcome was not kept'),
+    resumesAfterRestart: options.databaseDirectory !== undefined,
   });
   const tracker = new OperationTracker((jobId) => recorder.isRunning(jobId));
   recorder.setObserver(tracker);
@@ -87,7 +88,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const runningEngine = engine;
   const api = new OperationsApi({
     store, engine, tracker, webhooks, retentionMs: options.retentionMs,
-    cancelJob: (jobId) => metrics.timeCancel(jobId, (id) => runningEngine.cancel(id)),
+    cancelJob: (jobId) => {
+      recorder.cancelRequested(jobId);
+      return metrics.timeCancel(jobId, (id) => runningEngine.cancel(id));
+    },
   });
   const submit = new OperationSubmit({ store, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({
@@ -118,7 +122,8 @@ async function main(argv: readonly string[]): Promise<void> {
     logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...runningEngine.stats }, 'stopping');
     recorder.startDraining();
     runningEngine.close(options.shutdownTimeoutMs)
-      .then(() => collectDrainResults(recorder, deadlineMs))
+      // A durable store keeps the results that finished meanwhile: no need to wait for their clients.
+      .then(() => (options.databaseDirectory === undefined ? collectDrainResults(recorder, deadlineMs) : undefined))
       .then(() => {
         front.stopListening();
         return webhooks?.close();

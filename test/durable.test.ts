@@ -218,3 +218,21 @@ test('fire-and-forget jobs are not persisted: one running at kill -9 does not ru
   assert.equal(readFileSync(runLog, 'utf8'), 'fire\n');
   delete process.env.DURABLE_RUN_LOG;
 });
+
+test('SIGTERM keeps the jobs the drain cut off unfinished on disk: they run again after the restart; a client cancel stays a cancel', async (t) => {
+  const directory = freshDirectory(t);
+  const args = ['--server.threads', '1', '--server.worker-concurrency', '1', '--server.shutdown-timeout', '200'];
+  const first = await durableServer(t, directory, args);
+  const running = await storeJob(first.url, 'GET', '/_admin/sleep?duration=30');
+  await waitForRunningJobs(first.url, 1);
+  const queued = await storeJob(first.url, 'POST', '/_admin/echo', {}, 'after the restart');
+  const cancelled = await storeJob(first.url, 'POST', '/_admin/echo', {}, 'never');
+  assert.equal((await request(first.url, 'PUT', `/_api/job/${cancelled}/cancel`)).status, 200);
+  const exit = await first.stop('SIGTERM');
+  assert.equal(exit.code, 0);
+  const second = await durableServer(t, directory, args);
+  const rerun = await fetchWhenFinished(second.url, queued);
+  assert.equal(rerun.body, 'after the restart');
+  assert.equal((await request(second.url, 'GET', `/_api/job/${running}`)).status, 204, 'the idempotent sleeper runs again');
+  assertArangoError(await request(second.url, 'PUT', `/_api/job/${cancelled}`), 410, 21);
+});

@@ -51,6 +51,16 @@ function hardeningChecks(micro: readonly MicroRun[]): TargetCheck[] {
       const worst = Math.max(...peaks);
       return { measured: `${formatNumber(worst, 0)} fds at most`, pass: worst < 600 };
     }),
+    hardeningCheck(micro, 'durable', 'durable store + fetch: at least 50 % of memory mode ops/s', (data) => {
+      const ratio = Number(data.durableOverMemory);
+      return Number.isFinite(ratio) ? { measured: `${formatNumber(Math.floor(ratio * 100), 0)} %`, pass: ratio >= 0.5 } : undefined;
+    }),
+    hardeningCheck(micro, 'durable', 'durable start-up with 1M stored results: under 3 s', (data) => {
+      const startup = isRecord(data.startup) ? data.startup : undefined;
+      const seconds = Number(startup?.startupSeconds);
+      if (!Number.isFinite(seconds)) return undefined;
+      return { measured: `${formatNumber(seconds, 2)} s (${formatNumber(Number(startup?.storedResults), 0)} results)`, pass: seconds < 3 };
+    }),
   ];
   return checks.filter((check): check is TargetCheck => check !== undefined);
 }

@@ -87,7 +87,10 @@ export class HttpFront {
     this.#authentication = options.authentication;
     this.#metrics = options.metrics;
     this.#maxBodySize = options.maxBodySize;
-    this.#jobApi = new JobApi(this.#store, (jobId) => this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id)));
+    this.#jobApi = new JobApi(this.#store, (jobId) => {
+      this.#recorder.cancelRequested(jobId);
+      return this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id));
+    });
     this.#operations = options.operations;
     this.#limits = options.limits;
     this.#recorder = options.recorder;

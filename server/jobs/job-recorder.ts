@@ -35,6 +35,12 @@ export interface JobRecorderOptions {
   limits: UserLimits;
   /** Told when the store refused a write (a full disk): the job's outcome could not be kept. */
   onStoreError: (error: Error, jobId: number) => void;
+  /**
+   * The store survives a restart: a stored job the drain cancels (it did not finish within the
+   * shutdown timeout) is left unfinished in the store, to run again after the restart, rather
+   * than recorded as cancelled. A job a client cancelled is recorded as always.
+   */
+  resumesAfterRestart?: boolean;
 }
 
 const JSON_HEADERS = ['content-type', JSON_TYPE];
@@ -58,12 +64,16 @@ export class JobRecorder {
   /** Stored jobs that finished after SIGTERM: the drain waits (a while) for them to be fetched. */
   readonly #drainResults = new Set<number>();
   #draining = false;
+  readonly #resumesAfterRestart: boolean;
+  /** Stored jobs a client asked to cancel (until their final event). */
+  readonly #cancelRequests = new Set<number>();
 
   constructor(options: JobRecorderOptions) {
     this.#store = options.store;
     this.#metrics = options.metrics;
     this.#limits = options.limits;
     this.#onStoreError = options.onStoreError;
+    this.#resumesAfterRestart = options.resumesAfterRestart === true;
     options.engine.subscribe(this.#onJobEvent);
   }
 
@@ -84,6 +94,11 @@ export class JobRecorder {
   /** A job whose outcome goes to the store (submitted now, or re-queued after a restart). */
   trackStored(jobId: number, createdAtMs: number): void {
     this.#stored.set(jobId, { jobId, createdAtMs, startedAtMs: 0 });
+  }
+
+  /** A client asked to cancel the stored job (through /_api/job or /_api/operations). */
+  cancelRequested(jobId: number): void {
+    if (this.#stored.has(jobId)) this.#cancelRequests.add(jobId);
   }
 
   /** True from a stored job's submit until its final event was handled. */
@@ -129,6 +144,9 @@ export class JobRecorder {
       return this.#metrics.countRequest(MODE_BLOCKING, result.status);
     }
     if (!this.#stored.delete(jobId)) return; // fire and forget
+    const cancelledByClient = this.#cancelRequests.size > 0 && this.#cancelRequests.delete(jobId);
+    // Cut off by the drain: it stays unfinished on disk and runs again after the restart.
+    if (kind === 'cancelled' && this.#draining && this.#resumesAfterRestart && !cancelledByClient) return;
     const now = Date.now();
     const written = kind === 'cancelled'
       ? this.#store.cancel(jobId, now)
