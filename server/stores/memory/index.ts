@@ -1,2 +1,4 @@
 /** The in-memory job store (the default): a struct-of-arrays table with its index, lists and body arena. */
 export { MemoryJobTable } from './memory-job-table.js';
+export { MemoryJobStore } from './memory-job-store.js';
+export { IdempotencyKeys, idempotencyRecordKey, requestFingerprint, type IdempotentJob } from './idempotency-keys.js';
