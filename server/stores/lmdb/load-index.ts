@@ -1,6 +1,6 @@
 import { ANY_OWNER } from '../../auth/index.js';
 import type { StoredResult, WebhookRegistration } from '../../jobs/index.js';
-import { IdempotencyKeys, JobIdIndex, MemoryJobTable } from '../memory/index.js';
+import { IdempotencyKeys, MemoryJobTable } from '../memory/index.js';
 import type { StoreDatabases } from './store-databases.js';
 import { StoreCorruptError } from './store-errors.js';
 import {
@@ -18,10 +18,6 @@ export const INDEX_RESULT: StoredResult = Object.freeze({ status: 0, headers: Ob
 export interface LoadedIndex {
   table: MemoryJobTable;
   ownerNames: string[];
-  /** Job id → owner index of the records, for every stored job. */
-  ownerOfJob: JobIdIndex;
-  /** Job id → retention, for jobs that have one. */
-  retentionOfJob: JobIdIndex;
   largeResultIds: Set<number>;
   /** Pending jobs submitted with HEAD. */
   noBodyJobIds: Set<number>;
@@ -64,8 +60,6 @@ export function loadIndex(databases: StoreDatabases, dataPath: string): LoadedIn
     goneCount++;
   }
 
-  const ownerOfJob = new JobIdIndex();
-  const retentionOfJob = new JobIdIndex();
   const largeResultIds = new Set<number>();
   const noBodyJobIds = new Set<number>();
   const finished = new FinishedJobs();
@@ -73,8 +67,6 @@ export function loadIndex(databases: StoreDatabases, dataPath: string): LoadedIn
   for (const { key: jobId, value } of databases.jobs.getRange()) {
     if (!decodeJobRecord(value, record)) throw new StoreCorruptError(dataPath, `job record ${jobId} is not one this server wrote`);
     table.add(jobId, ownerName(record.ownerIndex, jobId), record.createdAtMs, record.retentionMs);
-    ownerOfJob.set(jobId, record.ownerIndex);
-    if (record.retentionMs > 0) retentionOfJob.set(jobId, record.retentionMs);
     if (record.state === PENDING) {
       if ((record.flags & KEEP_NO_BODY_FLAG) !== 0) noBodyJobIds.add(jobId);
     } else {
@@ -91,7 +83,7 @@ export function loadIndex(databases: StoreDatabases, dataPath: string): LoadedIn
   for (const { key, value } of keys) idempotencyKeys.remember(key, value.jobId, value.fingerprint, value.expiresAtMs);
   const webhooks = new Map<number, WebhookRegistration>();
   for (const { key, value } of databases.webhooks.getRange()) webhooks.set(key, value);
-  return { table, ownerNames, ownerOfJob, retentionOfJob, largeResultIds, noBodyJobIds, webhooks, idempotencyKeys, lastJobId, goneCount };
+  return { table, ownerNames, largeResultIds, noBodyJobIds, webhooks, idempotencyKeys, lastJobId, goneCount };
 }
 
 function noteExpired(): void {

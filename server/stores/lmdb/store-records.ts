@@ -3,7 +3,7 @@ import type { JobOutcome, StoredResult } from '../../jobs/index.js';
 
 /*
  * The fixed-layout binary records of the LMDB job store. A job's index record is read for
- * every job at open, so it is 44 bytes decoded with DataView: a million of them decode in
+ * every job at open, so it is 44 bytes read with typed arrays: a million of them decode in
  * a fraction of what msgpack took (2.3 s per million, DESIGN.md "Stores").
  *
  * Job record (`jobs` database, key: job id):
@@ -63,13 +63,33 @@ export function encodeJobRecord(record: JobRecord): Buffer {
   return bytes;
 }
 
+// Decoding copies the record into this scratch first: its float64 fields sit at multiples of
+// 8, so typed-array reads replace a DataView per record (which cost 0.9 s of a million-job open).
+const scratchBytes = new Uint8Array(JOB_RECORD_BYTES + 4);
+const scratchFloats = new Float64Array(scratchBytes.buffer, 0, 5);
+const scratchWords = new Uint32Array(scratchBytes.buffer, 0, 11);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Decodes into `into` (no allocation); false when the bytes are not a job record. */
 export function decodeJobRecord(bytes: Uint8Array, into: JobRecord): boolean {
   if (bytes.length !== JOB_RECORD_BYTES || bytes[0] > CANCELLED || bytes[1] >= OUTCOMES.length) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, JOB_RECORD_BYTES);
   into.state = bytes[0] as RecordState;
   into.outcome = bytes[1];
   into.flags = bytes[2];
+  if (!LITTLE_ENDIAN) return decodeWithDataView(bytes, into);
+  // Not set(): lmdb-js's getBinaryFast buffer only pretends to be this short (its `length` is overridden).
+  for (let index = 0; index < JOB_RECORD_BYTES; index++) scratchBytes[index] = bytes[index];
+  into.ownerIndex = scratchWords[1];
+  into.createdAtMs = scratchFloats[1];
+  into.startedAtMs = scratchFloats[2];
+  into.finishedAtMs = scratchFloats[3];
+  into.retentionMs = scratchFloats[4];
+  into.resultBytes = scratchWords[10];
+  return true;
+}
+
+function decodeWithDataView(bytes: Uint8Array, into: JobRecord): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, JOB_RECORD_BYTES);
   into.ownerIndex = view.getUint32(4, true);
   into.createdAtMs = view.getFloat64(8, true);
   into.startedAtMs = view.getFloat64(16, true);

@@ -13,9 +13,10 @@ try {
   const root = open({ path: directory, readOnly: true, maxDbs: DATABASE_NAMES.length + 1 });
   for (const name of DATABASE_NAMES) {
     const database = root.openDB({ name, encoding: 'binary' });
-    // Result bodies can be gigabytes: their keys reach every leaf and branch page; the overflow
-    // pages hold only value bytes, which LMDB copies without interpreting.
-    const entries = name === 'results' ? database.getKeys() : database.getRange();
+    // Walking the keys reaches every branch and leaf page (small values sit in the leaves);
+    // the overflow pages of large values hold only bytes LMDB copies without interpreting,
+    // and copying them all (results can be gigabytes) would slow every start.
+    const entries = name === 'jobs' || name === 'results' ? database.getKeys() : database.getRange();
     for (const entry of entries) void entry;
   }
   await root.close();

@@ -3,5 +3,4 @@ export { MemoryJobTable } from './memory-job-table.js';
 export { MemoryJobStore } from './memory-job-store.js';
 export { IdempotencyKeys, idempotencyRecordKey, requestFingerprint, type IdempotentJob } from './idempotency-keys.js';
 // For the other stores, which keep a MemoryJobTable as their index.
-export { JobIdIndex } from './job-id-index.js';
 export { summaryOf } from './job-summary.js';
