@@ -16,7 +16,7 @@ export interface StoredRequest {
 /** An `Idempotency-Key` a job was submitted with: the same owner, key and request within `expiresAtMs` replays it. */
 export interface IdempotencyRecord {
   key: string;
-  /** SHA-256 of method, path, query and body (operations/idempotency-keys.ts). */
+  /** SHA-256 of method, path, query and body (`requestFingerprint`, stores/memory/idempotency-keys.ts). */
   fingerprint: string;
   expiresAtMs: number;
 }
@@ -111,7 +111,10 @@ export interface JobStore {
    * clock stepped back.
    */
   firstJobId(nowMs: number): number;
-  /** What was left unfinished by the last run (empty for a new or in-memory store). Call once, before `add`. */
+  /**
+   * What was left unfinished by the last run (empty for a new or in-memory store). Call once, before `add`.
+   * Those jobs stay stored, pending and queued again (`startedAtMs` 0), under their ids.
+   */
   recover(): Promise<StoreRecovery>;
 
   /** Records a new pending job. Ids must arrive strictly increasing (lists rely on it). */
@@ -172,7 +175,8 @@ export interface JobStore {
   countOwnedBy(owner: string): Promise<number>;
   /**
    * The job a live `Idempotency-Key` of `owner` names, with the fingerprint of the request it
-   * was first used for; undefined when the key is unknown or expired.
+   * was first used for; undefined when the key is unknown or expired. A key lives until its
+   * `expiresAtMs`, also after its job left the store.
    */
   findIdempotent(owner: string, key: string, nowMs: number): Promise<{ jobId: number; fingerprint: string } | undefined>;
 

@@ -2,3 +2,8 @@
 export { MemoryJobTable } from './memory-job-table.js';
 export { MemoryJobStore } from './memory-job-store.js';
 export { IdempotencyKeys, idempotencyRecordKey, requestFingerprint, type IdempotentJob } from './idempotency-keys.js';
+<<<<<<< HEAD
+=======
+// For the other stores, which keep a MemoryJobTable as their index.
+export { summaryOf } from './job-summary.js';
+>>>>>>> lmdb-store

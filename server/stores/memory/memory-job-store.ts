@@ -5,6 +5,7 @@ import type {
 } from '../../jobs/index.js';
 import { firstJobIdAt } from '../../jobs/index.js';
 import { IdempotencyKeys, idempotencyRecordKey, type IdempotentJob } from './idempotency-keys.js';
+import { summaryOf } from './job-summary.js';
 import { MemoryJobTable } from './memory-job-table.js';
 
 // Shared settled promises: a resolved promise can be awaited any number of times, so the hot
@@ -160,12 +161,4 @@ export class MemoryJobStore implements JobStore {
     }
     this.#removalListener?.(jobId);
   }
-}
-
-/** A view without its result, as history pages return it. */
-function summaryOf(view: JobView): JobSummary {
-  return {
-    jobId: view.jobId, owner: view.owner, state: view.state, createdAtMs: view.createdAtMs, startedAtMs: view.startedAtMs,
-    finishedAtMs: view.finishedAtMs, outcome: view.outcome, expiresAtMs: view.expiresAtMs,
-  };
 }
