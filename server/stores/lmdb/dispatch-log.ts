@@ -3,7 +3,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, w
 const ID_BYTES = 8;
 
 /**
- * `dispatched.log`: the ids of jobs handed to a worker, 8 bytes (float64) each, appended with
+ * `dispatched.log`: the ids of jobs handed to a worker, 8 bytes (float64, little endian) each, appended with
  * one write(2) per dispatch and no fsync. The page cache survives the process (kill -9
  * included), which is the crash that matters: a machine crash may lose the tail, and those
  * jobs then come back as never dispatched. A kernel-level append of 8 bytes costs about a
@@ -14,8 +14,8 @@ export class DispatchLog {
   readonly #path: string;
   #fd: number;
   #bytes: number;
-  readonly #record = new Float64Array(1);
-  readonly #recordBytes = new Uint8Array(this.#record.buffer);
+  readonly #recordBytes = new Uint8Array(ID_BYTES);
+  readonly #record = new DataView(this.#recordBytes.buffer);
 
   constructor(path: string) {
     this.#path = path;
@@ -29,7 +29,7 @@ export class DispatchLog {
   }
 
   append(jobId: number): void {
-    this.#record[0] = jobId;
+    this.#record.setFloat64(0, jobId, true);
     writeSync(this.#fd, this.#recordBytes);
     this.#bytes += ID_BYTES;
   }
@@ -46,10 +46,13 @@ export class DispatchLog {
 
   /** Replaces the file with just these ids (written aside, then renamed over it). */
   rewrite(jobIds: Iterable<number>): void {
-    const ids = Float64Array.from(jobIds);
+    const ids = [...jobIds];
+    const bytes = new Uint8Array(ids.length * ID_BYTES);
+    const view = new DataView(bytes.buffer);
+    ids.forEach((jobId, index) => view.setFloat64(index * ID_BYTES, jobId, true));
     const aside = `${this.#path}.new`;
     const fd = openSync(aside, 'w');
-    writeSync(fd, new Uint8Array(ids.buffer));
+    writeSync(fd, bytes);
     closeSync(fd);
     renameSync(aside, this.#path);
     closeSync(this.#fd);

@@ -9,11 +9,13 @@ import { firstJobIdAt } from '../../jobs/index.js';
 import { idempotencyRecordKey, summaryOf, type IdempotencyKeys, type IdempotentJob, type MemoryJobTable } from '../memory/index.js';
 import { DispatchLog } from './dispatch-log.js';
 import { INDEX_RESULT, LARGE_RESULT_BYTES, loadIndex } from './load-index.js';
+import { ResultReader } from './result-reader.js';
 import { openStoreDatabases, type StoreDatabases } from './store-databases.js';
-import { StoreCorruptError, StoreFormatError, StoreFullError, StoreWriteError } from './store-errors.js';
+import { StoreCorruptError, StoreFormatError } from './store-errors.js';
+import { storeWriteError } from './store-write-error.js';
 import { StoreLock } from './store-lock.js';
 import {
-  CANCELLED, decodeJobRecord, decodeResult, DONE, encodeGoneRecord, encodeJobRecord, encodeResult, KEEP_NO_BODY_FLAG, OUTCOMES, PENDING,
+  CANCELLED, decodeJobRecord, DONE, encodeGoneRecord, encodeJobRecord, encodeResult, KEEP_NO_BODY_FLAG, OUTCOMES, PENDING,
   type JobRecord, type RecordState,
 } from './store-records.js';
 import { verifyStoreFile } from './verify-store-file.js';
@@ -25,12 +27,6 @@ const GONE_KEPT = 100_000;
 const GONE_PRUNE_SLACK = 10_000;
 /** dispatched.log is rewritten with only the pending jobs' ids once it grows past this. */
 const DISPATCH_LOG_MAX_BYTES = 8 * 1024 * 1024;
-/** errno and LMDB codes that mean the disk (or the file size limit) has no room. */
-const NO_SPACE_CODES: ReadonlyMap<number, string> = new Map([
-  [28, 'ENOSPC'], [27, 'EFBIG'], [122, 'EDQUOT'], [-30792, 'MDB_MAP_FULL'],
-  // A short write(2), which is how a filling disk first shows, is reported by LMDB as EIO.
-  [5, 'EIO: disk full or failing'],
-]);
 
 const DONE_PROMISE: Promise<void> = Promise.resolve();
 const TRUE: Promise<boolean> = Promise.resolve(true);
@@ -81,6 +77,7 @@ export class LmdbJobStore implements JobStore {
    */
   readonly #unwrittenJobs = new Map<number, { ownerIndex: number; retentionMs: number }>();
   readonly #record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0 };
+  readonly #results: ResultReader;
   readonly #largeResultIds: Set<number>;
   readonly #noBodyJobIds: Set<number>;
   readonly #webhooks: Map<number, WebhookRegistration>;
@@ -96,7 +93,7 @@ export class LmdbJobStore implements JobStore {
   #undoingAdd = false;
   #removalListener: ((jobId: number | null) => void) | null = null;
   readonly #settle = (): Promise<void> | void => (this.#waitForSync ? this.#flushed() : undefined);
-  readonly #failed = (error: unknown): Promise<never> => this.#writeError(error);
+  readonly #failed = (error: unknown): Promise<never> => storeWriteError(this.#directory, error);
 
   private constructor(directory: string, waitForSync: boolean, databases: StoreDatabases, lock: StoreLock, dataPath: string) {
     this.#directory = directory;
@@ -107,6 +104,7 @@ export class LmdbJobStore implements JobStore {
     this.#table = loaded.table;
     this.#ownerNames = loaded.ownerNames;
     this.#ownerNames.forEach((name, ownerIndex) => this.#ownerIndexes.set(name, ownerIndex));
+    this.#results = new ResultReader(databases, dataPath);
     this.#largeResultIds = loaded.largeResultIds;
     this.#noBodyJobIds = loaded.noBodyJobIds;
     this.#webhooks = loaded.webhooks;
@@ -216,7 +214,7 @@ export class LmdbJobStore implements JobStore {
       this.#undoingAdd = true;
       this.#table.remove(jobId, ANY_OWNER);
       this.#undoingAdd = false;
-      return this.#writeError(error);
+      return storeWriteError(this.#directory, error);
     });
   }
 
@@ -258,7 +256,7 @@ export class LmdbJobStore implements JobStore {
       return this.#waitForSync ? this.#flushed().then(() => true) : true;
     }, (error: unknown) => {
       this.#finishing.delete(jobId);
-      return this.#writeError(error);
+      return storeWriteError(this.#directory, error);
     });
   }
 
@@ -282,10 +280,10 @@ export class LmdbJobStore implements JobStore {
     const view = this.#table.get(jobId, caller);
     if (view === undefined || view.state !== 'done') return Promise.resolve(view);
     if (!this.#largeResultIds.has(jobId)) {
-      view.result = this.#smallResult(jobId);
+      view.result = this.#results.small(jobId);
       return Promise.resolve(view);
     }
-    return this.#largeResult(jobId).then((result) => {
+    return this.#results.large(jobId).then((result) => {
       view.result = result;
       return view;
     });
@@ -297,8 +295,8 @@ export class LmdbJobStore implements JobStore {
     let largeResult: Promise<StoredResult> | null = null;
     if (view.state === 'done') {
       // Read before the removal is written: the large read holds a snapshot from now on.
-      if (this.#largeResultIds.has(jobId)) largeResult = this.#largeResult(jobId);
-      else view.result = this.#smallResult(jobId);
+      if (this.#largeResultIds.has(jobId)) largeResult = this.#results.large(jobId);
+      else view.result = this.#results.small(jobId);
     }
     const removed = this.#databases.root.batch(() => this.#table.remove(jobId, ANY_OWNER)).then(this.#settle, this.#failed);
     if (largeResult === null) return removed.then(() => view);
@@ -473,48 +471,10 @@ export class LmdbJobStore implements JobStore {
     return this.#record;
   }
 
-  #smallResult(jobId: number): StoredResult {
-    const bytes = this.#databases.results.getBinaryFast(jobId);
-    if (bytes === undefined) throw new StoreCorruptError(join(this.#directory, 'data.mdb'), `done job ${jobId} has no result`);
-    return decodeResult(bytes, false);
-  }
-
-  /**
-   * A large result, read without blocking this thread on the disk: the read transaction taken
-   * now keeps the snapshot (so a removal committing meanwhile does not take the bytes away),
-   * and `prefetch` faults the pages in on lmdb-js's thread before the copy here.
-   * (`getAsync` would read on that thread too, but crashed lmdb-js 3.5.6 with a segfault.)
-   */
-  #largeResult(jobId: number): Promise<StoredResult> {
-    const { root, results } = this.#databases;
-    const transaction = root.useReadTransaction();
-    return results.prefetch([jobId]).then(() => {
-      try {
-        const bytes = results.get(jobId, { transaction });
-        if (bytes === undefined) throw new StoreCorruptError(join(this.#directory, 'data.mdb'), `done job ${jobId} has no result`);
-        return decodeResult(bytes, true);
-      } finally {
-        transaction.done();
-      }
-    });
-  }
-
   #flushed(): Promise<void> {
     return Promise.resolve(this.#databases.root.flushed).then(() => undefined, this.#failed);
   }
 
-  /** What a rejected lmdb-js write becomes: StoreFullError for want of space, else StoreWriteError. */
-  #writeError(error: unknown): Promise<never> {
-    const commitError = (error as { commitError?: Promise<unknown> }).commitError;
-    const reasonOf = (cause: unknown): Promise<never> => {
-      const code = (cause as { code?: unknown }).code;
-      const noSpace = typeof code === 'number' ? NO_SPACE_CODES.get(code) : undefined;
-      const reason = noSpace ?? (cause as Error).message;
-      throw noSpace === undefined ? new StoreWriteError(this.#directory, reason, { cause }) : new StoreFullError(this.#directory, reason, { cause });
-    };
-    // lmdb-js rejects each write with "Commit failed" and the transaction's error in commitError.
-    return commitError === undefined ? reasonOf(error) : commitError.then(() => reasonOf(error), reasonOf);
-  }
 }
 
 function jobRecord(

@@ -29,20 +29,29 @@ function bodyOf(jobId: number, length = 100): Uint8Array {
 }
 
 /** A node child running `script` (an ES module with LmdbJobStore imported), under `shellPrefix` if given. */
-function child(script: string, shellPrefix = ''): { process: ChildProcess; lines: AsyncIterator<string> } {
+interface Child {
+  process: ChildProcess;
+  lines: AsyncIterator<string>;
+  /** What it wrote to stderr (lmdb-js logs a failed commit there): shown only when a test fails. */
+  stderr: string[];
+}
+
+function child(script: string, shellPrefix = ''): Child {
   const source = `import { LmdbJobStore } from ${JSON.stringify(STORE_MODULE)};\n${script}`;
   const command = `${shellPrefix}exec ${JSON.stringify(process.execPath)} --input-type=module -e ${shellQuote(source)}`;
-  const spawned = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return { process: spawned, lines: createInterface({ input: spawned.stdout! })[Symbol.asyncIterator]() };
+  const spawned = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  spawned.stderr!.setEncoding('utf8').on('data', (text: string) => stderr.push(text));
+  return { process: spawned, lines: createInterface({ input: spawned.stdout! })[Symbol.asyncIterator](), stderr };
 }
 
 function shellQuote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
-async function nextLine(lines: AsyncIterator<string>): Promise<string> {
-  const { value, done } = await lines.next();
-  assert.equal(done, false, 'the child ended early');
+async function nextLine(running: Child): Promise<string> {
+  const { value, done } = await running.lines.next();
+  assert.equal(done, false, `the child ended early: ${running.stderr.join('')}`);
   return value;
 }
 
@@ -70,7 +79,7 @@ describe('LmdbJobStore refuses what it cannot safely open, and loses nothing it 
   test('another process holding the directory is refused; its lock goes with it when it is killed with SIGKILL', async () => {
     const directory = newDirectory();
     const holder = child(`await LmdbJobStore.open({ directory: ${JSON.stringify(directory)} }); console.log('open'); setInterval(() => {}, 1000);`);
-    assert.equal(await nextLine(holder.lines), 'open');
+    assert.equal(await nextLine(holder), 'open');
     await rejectsWith(LmdbJobStore.open({ directory }), 'ERR_STORE_LOCKED', `process ${holder.process.pid}`);
     holder.process.kill('SIGKILL');
     await exited(holder.process);
@@ -123,7 +132,7 @@ describe('LmdbJobStore refuses what it cannot safely open, and loses nothing it 
       console.log(JSON.stringify({ outcome, added, two: (await store.get(2, { username: 'alice', superuser: false }))?.state }));
       await store.close();
     `, 'ulimit -f 2048; ');
-    const report = JSON.parse(await nextLine(writer.lines)) as Record<string, string>;
+    const report = JSON.parse(await nextLine(writer)) as Record<string, string>;
     await exited(writer.process);
     assert.deepEqual(report, { outcome: 'ERR_STORE_FULL', added: 'stored', two: 'pending' });
     const store = await LmdbJobStore.open({ directory });
@@ -149,7 +158,7 @@ describe('LmdbJobStore refuses what it cannot safely open, and loses nothing it 
       }
     `);
     let committed = 0;
-    for (let line = 0; line < 20; line++) committed = Number(await nextLine(writer.lines));
+    for (let line = 0; line < 20; line++) committed = Number(await nextLine(writer));
     writer.process.kill('SIGKILL');
     await exited(writer.process);
     const store = await LmdbJobStore.open({ directory });
