@@ -45,10 +45,8 @@ export class Dispatcher {
   #mainAwake = false;
   #closed = false;
   readonly #sweepTimer: NodeJS.Timeout;
-  readonly #onDispatch: ((jobId: number, routeIndex: number) => void) | undefined;
 
-  constructor(options: ResolvedEngineOptions, onDispatch?: (jobId: number, routeIndex: number) => void) {
-    this.#onDispatch = onDispatch;
+  constructor(options: ResolvedEngineOptions) {
     const { threads, concurrencyPerWorker, maxQueuedJobs, ringBytes } = options;
     // Room for every job that may wait, every job that may run, and as many cancelled
     // jobs still sitting in rings (they no longer count as waiting, but hold their slot
@@ -123,8 +121,6 @@ export class Dispatcher {
     };
     const ring = lane.requestRing;
     let encoded = this.#packer.pack(envelope);
-    // Before the ring write: once written, a worker may take it at any moment.
-    this.#onDispatch?.(envelope.jobId, envelope.route);
     const spilled = encoded.length > ring.maxRecordBytes;
     if (spilled) {
       envelope.spilled = true;

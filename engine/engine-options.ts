@@ -30,12 +30,14 @@ export interface EngineOptions {
   /** Told each time a worker died or was terminated and is being replaced (for logs and metrics). */
   onWorkerReplaced?: (event: WorkerReplacedEvent) => void;
   /**
-   * Called synchronously just before a job is written where a worker can take it (each time:
-   * a job re-dispatched after its worker died is told again). An embedder that persists jobs
-   * records it here, so that after a crash it can tell a job that may have run from one that
-   * never left the queue. Must not throw; keep it cheap (it is on the dispatch path).
+   * A directory where each worker, before it runs the handler of a job whose route is not
+   * idempotent, appends the job's id (8 bytes, float64 little endian; one write(2), no fsync)
+   * to a file of its own, `started-<lane>-<ms>-<n>.log`, moving to a new file every 4 MiB. An
+   * embedder that persists jobs reads them after a crash: a job whose id is in none of them
+   * never started (see start-log.ts). The embedder deletes files it no longer needs; a worker
+   * never writes again to a file it moved on from. Off by default.
    */
-  onDispatch?: (jobId: number, routeIndex: number) => void;
+  startLogDirectory?: string;
 }
 
 export interface WorkerReplacedEvent {
@@ -48,7 +50,7 @@ export interface WorkerReplacedEvent {
 }
 
 /** The numeric options with their defaults applied, as the engine runs with them. */
-export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'onWorkerReplaced' | 'onDispatch'>>;
+export type ResolvedEngineOptions = Required<Omit<EngineOptions, 'resourceLimits' | 'handlerModules' | 'onWorkerReplaced' | 'startLogDirectory'>>;
 
 /** Applies the defaults and checks each numeric option; throws `EngineOptionsError` at the first invalid one. */
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {

@@ -40,6 +40,7 @@ export class Engine {
   readonly #stopper: JobStopper;
   readonly #serveTasks = new Set<Promise<unknown>>();
   #lastJobId: number;
+  readonly #startLogDirectory: string | null;
   #workerRestarts = 0;
   #wakeLoop: Promise<void> | undefined;
 
@@ -68,7 +69,8 @@ export class Engine {
       atomics: 'disabled',
       resourceLimits: options.resourceLimits,
     });
-    this.#dispatcher = new Dispatcher(this.#options, options.onDispatch);
+    this.#dispatcher = new Dispatcher(this.#options);
+    this.#startLogDirectory = options.startLogDirectory ?? null;
     this.#stopper = new JobStopper(this.#dispatcher, this.#options.cancelGraceMs);
     for (const lane of this.#dispatcher.lanes) this.#startLane(lane);
     this.#wakeLoop = this.#dispatcher.waitLoop();
@@ -211,6 +213,7 @@ export class Engine {
       handlerModules: this.#handlerModules,
       concurrency: this.#options.concurrencyPerWorker,
       progressIntervalMs: this.#options.progressIntervalMs,
+      startLogDirectory: this.#startLogDirectory,
     };
     lane.port.on('message', (response: ResponseEnvelope) => dispatcher.onResponse(response, lane));
     lane.alive = true;

@@ -1,6 +1,7 @@
 /** The engine's public surface: everything outside engine/ imports from here. */
 export { Engine, type EngineOptions, type EngineStats, type WorkerReplacedEvent } from './engine.js';
 export { RouteTable, type RouteMatch } from './route-table.js';
+export { listStartLogs, readStartLogs, StartLog, START_LOG_RECORD_BYTES, type StartLogFile } from './start-log.js';
 export {
   EngineError, QueueFullError, EngineClosedError, JobTerminatedError, EngineOptionsError, JOB_FAILURE,
 } from './errors.js';

@@ -16,4 +16,6 @@ export interface ServeTask {
   handlerModules: string[];
   concurrency: number;
   progressIntervalMs: number;
+  /** `EngineOptions.startLogDirectory`, or null. */
+  startLogDirectory: string | null;
 }

@@ -13,6 +13,7 @@ import { normaliseResponse, type NormalisedResponse } from './normalise-response
 import { RingQueue } from './ring-queue.js';
 import { RouteTable } from './route-table.js';
 import type { ServeTask } from './serve-task.js';
+import { StartLog } from './start-log.js';
 import type { FailureDetails, JobProgress, JobRequest } from './types.js';
 
 /**
@@ -39,6 +40,8 @@ class WorkerLane {
   readonly #routes: RouteTable;
   readonly #concurrency: number;
   readonly #progressIntervalMs: number;
+  /** Null unless the embedder asked for start logs. */
+  readonly #startLog: StartLog | null;
   readonly #reader = new RecordReader(createRequestUnpacker());
   readonly #packer = createResponsePacker();
   readonly #running = new Set<JobRun>();
@@ -68,6 +71,7 @@ class WorkerLane {
     this.#routes = routes;
     this.#concurrency = task.concurrency;
     this.#progressIntervalMs = task.progressIntervalMs;
+    this.#startLog = task.startLogDirectory === null ? null : new StartLog(task.startLogDirectory, task.laneIndex);
     this.#port.on('message', (envelope: RequestEnvelope) => this.#onSpilledEnvelope(envelope));
   }
 
@@ -103,6 +107,7 @@ class WorkerLane {
       this.#doorbell.awake();
     }
     this.#flush();
+    this.#startLog?.close();
     this.#port.close();
     this.#finished!('stopped');
   }
@@ -213,7 +218,10 @@ class WorkerLane {
         params: this.#routes.params(envelope.route, envelope.path),
         body: envelope.body ?? EMPTY_BODY,
       };
-      value = this.#routes.routes[envelope.route].handler(request, run);
+      const route = this.#routes.routes[envelope.route];
+      // Logged before the handler can do anything: after a crash, absence means it never started.
+      if (this.#startLog !== null && route.idempotent !== true) this.#startLog.append(envelope.jobId);
+      value = route.handler(request, run);
     } catch (error) {
       this.#complete(run, errorEnvelope(run, error));
       return;

@@ -6,7 +6,7 @@ import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, UserLimits, t
 import { createLogger, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
-// LMDB_PLACEHOLDER
+import { LmdbJobStore } from './stores/lmdb/index.js';
 import { MemoryJobStore } from './stores/memory/index.js';
 import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
@@ -42,8 +42,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }));
   const store = await openStore(options);
   const recovery = await store.recover();
-  let engine: Engine | undefined;
-  engine = await startupStep(() => Engine.start({
+  const engine = await startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
     // ArangoDB's endpoints, the demonstration routes when asked for, then the operator's modules.
@@ -54,11 +53,9 @@ async function main(argv: readonly string[]): Promise<void> {
     cancelGraceMs: options.cancelGraceMs,
     defaultTimeoutMs: options.jobTimeoutMs,
     onWorkerReplaced: (event) => logger.warn(event, 'worker replaced'),
-    // A job on a route that is not idempotent is marked before a worker can take it: after a
-    // crash, one that may have run is failed rather than run twice.
-    onDispatch: options.databaseDirectory === undefined ? undefined : (jobId, routeIndex) => {
-      if (engine!.routes.routes[routeIndex].idempotent !== true) store.markDispatched(jobId);
-    },
+    // Workers log the start of each job of a route that is not idempotent before its handler
+    // runs: after a crash, one that may have run is failed rather than run twice.
+    startLogDirectory: store.startLogDirectory ?? undefined,
   }));
   const metrics = new ServerMetrics(engine);
   const webhooks = createWebhooks(options, logger);
@@ -85,12 +82,11 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const { jobId, webhook } of recovery.webhooks) webhooks.restore(jobId, webhook);
     for (const event of recovery.webhookEvents) webhooks.resume(event);
   }
-  const runningEngine = engine;
   const api = new OperationsApi({
     store, engine, tracker, webhooks, retentionMs: options.retentionMs,
     cancelJob: (jobId) => {
       recorder.cancelRequested(jobId);
-      return metrics.timeCancel(jobId, (id) => runningEngine.cancel(id));
+      return metrics.timeCancel(jobId, (id) => engine.cancel(id));
     },
   });
   const submit = new OperationSubmit({ store, api, webhooks, retentionMs: options.retentionMs });
@@ -119,9 +115,9 @@ async function main(argv: readonly string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     const deadlineMs = Date.now() + options.shutdownTimeoutMs;
-    logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...runningEngine.stats }, 'stopping');
+    logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...engine.stats }, 'stopping');
     recorder.startDraining();
-    runningEngine.close(options.shutdownTimeoutMs)
+    engine.close(options.shutdownTimeoutMs)
       // A durable store keeps the results that finished meanwhile: no need to wait for their clients.
       .then(() => (options.databaseDirectory === undefined ? collectDrainResults(recorder, deadlineMs) : undefined))
       .then(() => {
@@ -171,9 +167,7 @@ async function collectDrainResults(recorder: JobRecorder, deadlineMs: number): P
 async function openStore(options: ServerOptions): Promise<JobStore> {
   if (options.databaseDirectory === undefined) return new MemoryJobStore();
   try {
-    return await (null as unknown as { open(o: object): Promise<JobStore> }).open({ // LMDB_PLACEHOLDER
-      directory: options.databaseDirectory, waitForSync: options.databaseWaitForSync, maxSizeBytes: options.databaseMaxSize,
-    });
+    return await LmdbJobStore.open({ directory: options.databaseDirectory, waitForSync: options.databaseWaitForSync });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_STORE_')) {

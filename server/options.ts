@@ -60,8 +60,6 @@ export interface ServerOptions {
   databaseDirectory: string | undefined;
   /** Answer writes only once they reached the disk (fsync), for power-loss durability. */
   databaseWaitForSync: boolean;
-  /** Largest size of the durable store's data file, in bytes; writes beyond answer 507. */
-  databaseMaxSize: number;
 }
 
 /** A command line the server cannot start with; the message names the option and the bad value. */
@@ -297,13 +295,6 @@ const DATABASE_WAIT_FOR_SYNC: OptionSpec<boolean> = {
   help: 'with --database.directory: answer only once writes reached the disk (fsync), so that they survive a power loss too',
   defaultValue: () => false, implicitValue: 'true', parse: parseBoolean,
 };
-const DATABASE_MAX_SIZE: OptionSpec<number> = {
-  name: '--database.max-size', valueName: 'BYTES',
-  help: 'with --database.directory: largest size of the data file; writes beyond it answer 507 and change nothing',
-  defaultValue: () => 2 ** 40, defaultText: '1099511627776 (1 TiB, in practice the disk)',
-  parse: integerIn(1024 * 1024, 2 ** 50, 'a byte count from 1 MiB to 2^50'),
-};
-
 // Method syntax in OptionSpec makes `parse` bivariant, so each spec fits this wider type.
 const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS,
@@ -311,7 +302,7 @@ const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
   WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
   DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
-  DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC, DATABASE_MAX_SIZE,
+  DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC,
 ];
 const SPECS_BY_NAME: ReadonlyMap<string, OptionSpec<unknown>> = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
@@ -382,7 +373,6 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     webhookMaxQueued: read(WEBHOOK_MAX_QUEUED),
     databaseDirectory: read(DATABASE_DIRECTORY),
     databaseWaitForSync: read(DATABASE_WAIT_FOR_SYNC),
-    databaseMaxSize: read(DATABASE_MAX_SIZE),
   };
 }
 

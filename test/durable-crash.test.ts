@@ -23,7 +23,7 @@ interface KnownJob {
 }
 
 async function storeRequest(server: ServerProcess, once: boolean, payload: string): Promise<Reply> {
-  const path = once ? '/durable/once' : '/_admin/echo';
+  const path = once ? '/durable/once' : '/durable/echo';
   const body = once ? JSON.stringify({ marker: payload, holdMs: Math.floor(Math.random() * 40) }) : payload;
   return request(server.url, 'POST', path, { headers: { 'x-arango-async': 'store', 'content-type': 'application/json' }, body, timeoutMs: 10_000 });
 }

@@ -44,6 +44,9 @@ export interface JobRecorderOptions {
 }
 
 const JSON_HEADERS = ['content-type', JSON_TYPE];
+/** A full store is offered an outcome again after 1 s, then twice as long each time, up to a minute. */
+const STORE_RETRY_FIRST_MS = 1000;
+const STORE_RETRY_MAX_MS = 60_000;
 
 /**
  * The one place engine events are bookkept: every transition is counted, the per-user queue
@@ -147,18 +150,32 @@ export class JobRecorder {
     const cancelledByClient = this.#cancelRequests.size > 0 && this.#cancelRequests.delete(jobId);
     // Cut off by the drain: it stays unfinished on disk and runs again after the restart.
     if (kind === 'cancelled' && this.#draining && this.#resumesAfterRestart && !cancelledByClient) return;
-    const now = Date.now();
-    const written = kind === 'cancelled'
-      ? this.#store.cancel(jobId, now)
-      : this.#store.finish(jobId, finalResult(kind, data, this.#draining), now, kind === 'done' ? 'completed' : kind);
+    const result = kind === 'cancelled' ? null : finalResult(kind, data, this.#draining);
+    this.#record(jobId, kind, result, Date.now(), 0);
+  };
+
+  /**
+   * Writes a stored job's outcome, then tells the observer. A store that is full keeps refusing
+   * until space is freed: the outcome is offered again, less and less often, while the job
+   * shows pending; after a restart the job is unfinished and runs again by the usual rules.
+   */
+  #record(jobId: number, kind: JobEventKind, result: StoredResult | null, nowMs: number, attempt: number): void {
+    const written = result === null
+      ? this.#store.cancel(jobId, nowMs)
+      : this.#store.finish(jobId, result, nowMs, kind === 'done' ? 'completed' : (kind as 'failed' | 'timedOut'));
     written.then((kept) => {
-      if (kept && this.#draining && kind !== 'cancelled') this.#drainResults.add(jobId);
+      if (kept && this.#draining && result !== null) this.#drainResults.add(jobId);
       const observer = this.#observer;
       if (observer !== null && observer.onEnded(jobId)) {
         this.#store.get(jobId, ANY_OWNER).then((view) => observer.onFinished(jobId, view), (error: Error) => this.#onStoreError(error, jobId));
       }
-    }, (error: Error) => this.#onStoreError(error, jobId));
-  };
+    }, (error: Error) => {
+      this.#onStoreError(error, jobId);
+      if ((error as { code?: unknown }).code !== 'ERR_STORE_FULL') return;
+      const delayMs = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** attempt);
+      setTimeout(() => this.#record(jobId, kind, result, Date.now(), attempt + 1), delayMs).unref();
+    });
+  }
 }
 
 function errorResult(error: ArangoError): StoredResult {

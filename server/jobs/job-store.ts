@@ -16,7 +16,7 @@ export interface StoredRequest {
 /** An `Idempotency-Key` a job was submitted with: the same owner, key and request within `expiresAtMs` replays it. */
 export interface IdempotencyRecord {
   key: string;
-  /** SHA-256 of method, path, query and body (`requestFingerprint`, stores/memory/idempotency-keys.ts). */
+  /** SHA-256 of method, path, query and body (`requestFingerprint`, operations/request-fingerprint.ts). */
   fingerprint: string;
   expiresAtMs: number;
 }
@@ -54,8 +54,9 @@ export interface UnfinishedJob {
   keepNoBody: boolean;
   webhook: WebhookRegistration | null;
   /**
-   * True when the job may have reached a worker (`markDispatched` was recorded for it): its
-   * handler may have run, in part or whole. False: it never left the queue.
+   * True when its handler may have run, in part or whole: a worker logged its start (see
+   * `startLogDirectory`; only jobs of routes that are not idempotent are logged). False: it
+   * never started, or its route is idempotent.
    */
   dispatched: boolean;
 }
@@ -120,11 +121,13 @@ export interface JobStore {
   /** Records a new pending job. Ids must arrive strictly increasing (lists rely on it). */
   add(job: NewJob): Promise<void>;
   /**
-   * Recorded synchronously, before the engine hands the job to a worker, so that after a crash
-   * a job that may have run is told apart from one that never left the queue. Only needed for
-   * jobs whose route is not idempotent; a no-op for stores that do not survive a restart.
+   * Where the engine's workers log the start of each job whose route is not idempotent
+   * (`EngineOptions.startLogDirectory`), before its handler runs; null for a store that does
+   * not survive a restart. `recover()` reads the logs, so that after a crash a job that may
+   * have run (`UnfinishedJob.dispatched`) is told apart from one that never left the queue,
+   * and the store deletes what it no longer needs. A shared store keeps one per node.
    */
-  markDispatched(jobId: number): void;
+  readonly startLogDirectory: string | null;
   /** The job was taken by a worker. No-op for unknown or finished jobs. */
   markStarted(jobId: number, nowMs: number): Promise<void>;
   /**

@@ -95,8 +95,17 @@ export function parseLogLines(stdout: string): LogLine[] {
   return lines;
 }
 
-function spawnServer(args: readonly string[]): { child: ChildProcess; output: ProcessOutput; exited: Promise<ExitStatus> } {
-  const child = spawn(process.execPath, [SERVER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** What a server is started under: `fileSizeLimitKb` caps the files it may grow (`ulimit -f`), as a full disk would. */
+export interface ServerLimits {
+  fileSizeLimitKb?: number;
+}
+
+function spawnServer(args: readonly string[], limits: ServerLimits = {}): { child: ChildProcess; output: ProcessOutput; exited: Promise<ExitStatus> } {
+  const child = limits.fileSizeLimitKb === undefined
+    ? spawn(process.execPath, [SERVER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // `exec`: the child is the server itself, so that signals reach it. sh counts in 512-byte blocks.
+    : spawn('/bin/sh', ['-c', `ulimit -f ${limits.fileSizeLimitKb * 2}; exec "$0" "$@"`, process.execPath, SERVER_MAIN, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: ProcessOutput = { stdout: '', stderr: '' };
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output.stdout += chunk; });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output.stderr += chunk; });
@@ -112,12 +121,12 @@ function spawnServer(args: readonly string[]): { child: ChildProcess; output: Pr
  * `--server.threads 2` unless `args` name a thread count, to stay gentle on a 2-core machine,
  * and `--server.demo-handlers true` unless `args` say otherwise.
  */
-export async function startServer(args: readonly string[] = []): Promise<ServerProcess> {
+export async function startServer(args: readonly string[] = [], limits: ServerLimits = {}): Promise<ServerProcess> {
   const fullArgs = ['--server.endpoint', 'tcp://127.0.0.1:0', ...args];
   if (!args.some((arg) => arg.startsWith('--server.threads'))) fullArgs.push('--server.threads', '2');
   // Most scenarios need a job that spins, reports progress, fails or crashes its worker.
   if (!args.some((arg) => arg.startsWith('--server.demo-handlers'))) fullArgs.push('--server.demo-handlers', 'true');
-  const { child, output, exited } = spawnServer(fullArgs);
+  const { child, output, exited } = spawnServer(fullArgs, limits);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

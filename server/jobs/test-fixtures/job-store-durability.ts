@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { StartLog } from '../../../engine/index.js';
 import { firstJobIdAt } from '../job-ids.js';
 import type { JobStore, NewJob, StoredRequest, UnfinishedJob } from '../job-store.js';
 import type { JobView } from '../job-table.js';
@@ -116,11 +117,10 @@ export function durabilityContract(fixture: (t: TestContext) => Promise<StoreFix
     assert.equal(store.size, 0);
   });
 
-  test('restart: pending jobs come back with their request, dispatched only when markDispatched was recorded', async (t) => {
+  test('restart: pending jobs come back with their request, dispatched only when a worker logged their start', async (t) => {
     const opened = await fixture(t);
     for (let jobId = 1; jobId <= 4; jobId++) await opened.store.add(newJob(jobId, 'alice', 1000 + jobId, 0, { request: REQUEST, keepNoBody: jobId === 3 }));
-    opened.store.markDispatched(2);
-    opened.store.markDispatched(4);
+    logStarts(opened.store, 0, [2, 4]);
     await opened.store.markStarted(2, 1100);
     await opened.store.finish(4, { status: 200, headers: [], body: null }, 1200);
     let store = await opened.reopen();
@@ -131,7 +131,7 @@ export function durabilityContract(fixture: (t: TestContext) => Promise<StoreFix
     store = await opened.reopen();
     assert.deepEqual(await dispatchedOf(), [[1, false, false], [2, true, false], [3, false, true]], 'still dispatched until it finishes');
     await store.finish(2, { status: 200, headers: [], body: null }, 1300);
-    store.markDispatched(1);
+    logStarts(store, 1, [1]);
     store = await opened.reopen();
     assert.deepEqual(await dispatchedOf(), [[1, true, false], [3, false, true]]);
   });
@@ -157,4 +157,11 @@ export function durabilityContract(fixture: (t: TestContext) => Promise<StoreFix
     assert.equal(await store.finish(4, { status: 200, headers: [], body: null }, 1400), false, 'cancel stays final');
     assert.deepEqual(await store.gone(2, ALICE), { jobId: 2, expiredAtMs: 0 });
   });
+}
+
+/** What a worker of lane `lane` writes before it runs each of these jobs' handlers. */
+function logStarts(store: JobStore, lane: number, jobIds: readonly number[]): void {
+  const log = new StartLog(store.startLogDirectory!, lane);
+  for (const jobId of jobIds) log.append(jobId);
+  log.close();
 }

@@ -7,7 +7,7 @@ import type {
 } from '../../jobs/index.js';
 import { firstJobIdAt } from '../../jobs/index.js';
 import { idempotencyRecordKey, summaryOf, type IdempotencyKeys, type IdempotentJob, type MemoryJobTable } from '../memory/index.js';
-import { DispatchLog } from './dispatch-log.js';
+import { StartLogs } from './start-logs.js';
 import { INDEX_RESULT, LARGE_RESULT_BYTES, loadIndex } from './load-index.js';
 import { ResultReader } from './result-reader.js';
 import { openStoreDatabases, type StoreDatabases } from './store-databases.js';
@@ -26,7 +26,8 @@ const FORMAT = 1;
 const GONE_KEPT = 100_000;
 const GONE_PRUNE_SLACK = 10_000;
 /** dispatched.log is rewritten with only the pending jobs' ids once it grows past this. */
-const DISPATCH_LOG_MAX_BYTES = 8 * 1024 * 1024;
+/** How often expire() looks whether the start logs need compacting. */
+const START_LOG_COMPACT_MS = 10_000;
 
 const DONE_PROMISE: Promise<void> = Promise.resolve();
 const TRUE: Promise<boolean> = Promise.resolve(true);
@@ -66,7 +67,8 @@ export class LmdbJobStore implements JobStore {
   readonly #waitForSync: boolean;
   readonly #databases: StoreDatabases;
   readonly #lock: StoreLock;
-  readonly #dispatchLog: DispatchLog;
+  readonly #startLogs: StartLogs;
+  #startLogsCompactedAtMs = 0;
   readonly #table: MemoryJobTable;
   readonly #ownerNames: string[];
   readonly #ownerIndexes = new Map<string, number>();
@@ -111,7 +113,7 @@ export class LmdbJobStore implements JobStore {
     this.#idempotencyKeys = loaded.idempotencyKeys;
     this.#lastJobId = loaded.lastJobId;
     this.#goneCount = loaded.goneCount;
-    this.#dispatchLog = new DispatchLog(join(directory, 'dispatched.log'));
+    this.#startLogs = new StartLogs(directory);
     this.#table.onRemoved((jobId) => this.#jobRemoved(jobId));
   }
 
@@ -159,7 +161,7 @@ export class LmdbJobStore implements JobStore {
 
   async recover(): Promise<StoreRecovery> {
     const { requests, webhookEvents } = this.#databases;
-    const dispatched = this.#dispatchLog.readAll();
+    const dispatched = this.#startLogs.readAll();
     const unfinished: UnfinishedJob[] = [];
     for (const jobId of this.#table.list('pending', Infinity, ANY_OWNER)) {
       const view = this.#table.get(jobId, ANY_OWNER)!;
@@ -172,7 +174,7 @@ export class LmdbJobStore implements JobStore {
       });
     }
     // Those that may have run stay marked until they finish, across further restarts.
-    this.#dispatchLog.rewrite(unfinished.filter((job) => job.dispatched).map((job) => job.jobId));
+    this.#startLogs.replaceAll(unfinished.filter((job) => job.dispatched).map((job) => job.jobId));
     return {
       unfinished,
       webhooks: Array.from(this.#webhooks, ([jobId, webhook]) => ({ jobId, webhook })),
@@ -210,20 +212,18 @@ export class LmdbJobStore implements JobStore {
       this.#unwrittenJobs.delete(jobId);
       return this.#settle();
     }, (error: unknown) => {
-      this.#unwrittenJobs.delete(jobId);
+      // First, so that lmdb-js's commitError promise has a handler whatever happens next.
+      const failure = storeWriteError(this.#directory, error);
       this.#undoingAdd = true;
       this.#table.remove(jobId, ANY_OWNER);
       this.#undoingAdd = false;
-      return storeWriteError(this.#directory, error);
+      this.#unwrittenJobs.delete(jobId);
+      return failure;
     });
   }
 
-  markDispatched(jobId: number): void {
-    this.#dispatchLog.append(jobId);
-    if (this.#dispatchLog.bytes > DISPATCH_LOG_MAX_BYTES) {
-      const pending = [...this.#dispatchLog.readAll()].filter((id) => this.#table.get(id, ANY_OWNER)?.state === 'pending');
-      this.#dispatchLog.rewrite(pending);
-    }
+  get startLogDirectory(): string {
+    return this.#startLogs.directory;
   }
 
   markStarted(jobId: number, nowMs: number): Promise<void> {
@@ -339,6 +339,10 @@ export class LmdbJobStore implements JobStore {
   }
 
   expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): Promise<number> {
+    if (nowMs - this.#startLogsCompactedAtMs >= START_LOG_COMPACT_MS) {
+      this.#startLogsCompactedAtMs = nowMs;
+      this.#startLogs.compact((jobId) => this.#table.get(jobId, ANY_OWNER)?.state === 'pending');
+    }
     let removed = 0;
     const { idempotency } = this.#databases;
     const written = this.#databases.root.batch(() => {
@@ -383,7 +387,6 @@ export class LmdbJobStore implements JobStore {
   async close(): Promise<void> {
     await this.#databases.root.flushed;
     await this.#databases.root.close();
-    this.#dispatchLog.close();
     this.#lock.release();
   }
 
@@ -412,7 +415,8 @@ export class LmdbJobStore implements JobStore {
       this.#noBodyJobIds.clear();
       this.#webhooks.clear();
     } else {
-      const { ownerIndex } = this.#storedFields(jobId);
+      // An add being undone never reached the disk: there is nothing to delete or to remember.
+      const ownerIndex = this.#undoingAdd ? -1 : this.#storedFields(jobId).ownerIndex;
       if (this.#unwrittenJobs.size > 0) this.#unwrittenJobs.delete(jobId);
       if (this.#largeResultIds.size > 0) this.#largeResultIds.delete(jobId);
       if (this.#noBodyJobIds.size > 0) this.#noBodyJobIds.delete(jobId);

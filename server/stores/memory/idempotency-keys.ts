@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 
 /** What a live key names: the job it was first used for and the fingerprint of that request. */
 export interface IdempotentJob {
@@ -53,12 +52,6 @@ export class IdempotencyKeys {
   }
 }
 
-/** The request an idempotency key stands for: method, path, query and body. */
-export function requestFingerprint(method: string, path: string, query: string, body: Uint8Array | null): string {
-  const hash = createHash('sha256').update(`${method} ${path}?${query}\n`);
-  if (body !== null) hash.update(body);
-  return hash.digest('base64url');
-}
 
 /** One name per owner and key: a header value holds no newline, so the last one splits the name unambiguously. */
 export function idempotencyRecordKey(owner: string, key: string): string {

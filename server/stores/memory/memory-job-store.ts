@@ -66,9 +66,8 @@ export class MemoryJobStore implements JobStore {
     return DONE;
   }
 
-  markDispatched(): void {
-    // Nothing survives a restart here, so there is no crash to tell apart.
-  }
+  /** Nothing survives a restart here, so there is no crash to tell apart. */
+  readonly startLogDirectory = null;
 
   markStarted(jobId: number, nowMs: number): Promise<void> {
     this.#table.markStarted(jobId, nowMs);
