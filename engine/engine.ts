@@ -40,6 +40,7 @@ export class Engine {
   readonly #stopper: JobStopper;
   readonly #serveTasks = new Set<Promise<unknown>>();
   #lastJobId: number;
+  #firstJobId: number;
   readonly #startLogDirectory: string | null;
   #workerRestarts = 0;
   #wakeLoop: Promise<void> | undefined;
@@ -53,7 +54,8 @@ export class Engine {
 
   private constructor(options: EngineOptions, handlerModules: string[], routes: RouteTable) {
     this.#options = resolveEngineOptions(options);
-    this.#lastJobId = this.#options.firstJobId - 1;
+    this.#firstJobId = this.#options.firstJobId;
+    this.#lastJobId = this.#firstJobId - 1;
     const { threads } = this.#options;
     this.routes = routes;
     this.#handlerModules = handlerModules;
@@ -102,8 +104,8 @@ export class Engine {
    * finish (a durable store's recovery). `jobId` must lie below `firstJobId` and not be held.
    */
   resubmit(jobId: number, routeIndex: number, request: SubmitRequest): void {
-    if (!(Number.isSafeInteger(jobId) && jobId > 0 && jobId < this.#options.firstJobId) || this.#dispatcher.slots.find(jobId) >= 0) {
-      throw new RangeError(`resubmit: job ${jobId} is not an earlier run's id (first id of this run: ${this.#options.firstJobId})`);
+    if (!(Number.isSafeInteger(jobId) && jobId > 0 && jobId < this.#firstJobId) || this.#dispatcher.slots.find(jobId) >= 0) {
+      throw new RangeError(`resubmit: job ${jobId} is not an earlier run's id (first id of this run: ${this.#firstJobId})`);
     }
     this.#queue(routeIndex, request, false, jobId);
   }
@@ -145,6 +147,19 @@ export class Engine {
     return true;
   }
 
+  /**
+   * Raises the id of the first job to at least `jobId`, before any job was queued: an embedder
+   * that learns its floor only after the engine started (from a store it opened meanwhile, so
+   * that both start at once) sets it here. Throws once a job was queued.
+   */
+  raiseFirstJobId(jobId: number): void {
+    if (this.#lastJobId !== this.#firstJobId - 1) throw new RangeError('raiseFirstJobId: jobs were queued already');
+    if (!Number.isSafeInteger(jobId) || jobId < 1) throw new RangeError(`raiseFirstJobId: ${jobId} is not a positive safe integer`);
+    if (jobId <= this.#firstJobId) return;
+    this.#firstJobId = jobId;
+    this.#lastJobId = jobId - 1;
+  }
+
   /** The id given to the newest job (`firstJobId - 1` before the first): ids from `firstJobId` up to it were issued. */
   get lastJobId(): number {
     return this.#lastJobId;
@@ -152,7 +167,7 @@ export class Engine {
 
   /** The id of this engine's first job (`EngineOptions.firstJobId`). */
   get firstJobId(): number {
-    return this.#options.firstJobId;
+    return this.#firstJobId;
   }
 
   get stats(): EngineStats {

@@ -2,7 +2,7 @@ import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
-import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, UserLimits, type JobStore } from './jobs/index.js';
+import { defaultQueuedPerUser, firstJobIdAt, JobRecorder, recoverUnfinishedJobs, UserLimits, type JobStore } from './jobs/index.js';
 import { createLogger, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
@@ -40,23 +40,26 @@ async function main(argv: readonly string[]): Promise<void> {
     enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret,
     maxFailuresPerAddress: options.authMaxFailuresPerAddress, maxFailuresPerUser: options.authMaxFailuresPerUser,
   }));
-  const store = await openStore(options);
-  const recovery = await store.recover();
-  const engine = await startupStep(() => Engine.start({
+  // The engine's workers start while the store opens (a durable store reads its whole index).
+  const opening = openStore(options);
+  const starting = startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
     // ArangoDB's endpoints, the demonstration routes when asked for, then the operator's modules.
     handlerModules: [ARANGO_HANDLERS, ...(options.demoHandlers ? [DEMO_HANDLERS] : []), ...options.handlerModules],
-    // Above every id the store ever recorded: ids never repeat, across restarts too.
-    firstJobId: store.firstJobId(Date.now()),
+    // Raised to the store's floor below, before any job: ids never repeat, across restarts too.
+    firstJobId: firstJobIdAt(Date.now()),
     maxQueuedJobs: options.maximalQueueSize,
     cancelGraceMs: options.cancelGraceMs,
     defaultTimeoutMs: options.jobTimeoutMs,
     onWorkerReplaced: (event) => logger.warn(event, 'worker replaced'),
     // Workers log the start of each job of a route that is not idempotent before its handler
     // runs: after a crash, one that may have run is failed rather than run twice.
-    startLogDirectory: store.startLogDirectory ?? undefined,
+    startLogDirectory: options.databaseDirectory === undefined ? undefined : LmdbJobStore.startLogDirectoryOf(options.databaseDirectory),
   }));
+  const [store, engine] = await Promise.all([opening, starting]);
+  engine.raiseFirstJobId(store.firstJobId(Date.now()));
+  const recovery = await store.recover();
   const metrics = new ServerMetrics(engine);
   const webhooks = createWebhooks(options, logger);
   const limits = new UserLimits({

@@ -1,7 +1,7 @@
 import { ERRORS } from '../errors/index.js';
 import type { Caller } from '../auth/index.js';
 import type { Exchange } from '../http/index.js';
-import type { JobView } from './job-table.js';
+import type { JobView } from './job-store.js';
 import type { JobStore } from './job-store.js';
 
 const DEFAULT_LIST_COUNT = 100;

@@ -3,7 +3,7 @@ import { ANY_OWNER } from '../auth/index.js';
 import { errorBody, failureAnswer, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
 import { JSON_TYPE, type Exchange } from '../http/index.js';
 import { MODE_BLOCKING, type ServerMetrics } from '../observability/index.js';
-import type { JobView, StoredResult } from './job-table.js';
+import type { JobView, StoredResult } from './job-store.js';
 import type { JobStore } from './job-store.js';
 import type { UserLimits } from './user-limits.js';
 

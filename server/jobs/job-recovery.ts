@@ -3,7 +3,7 @@ import { errorBody, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
 import { JSON_TYPE } from '../http/index.js';
 import type { JobRecorder } from './job-recorder.js';
 import type { JobStore, UnfinishedJob } from './job-store.js';
-import type { StoredResult } from './job-table.js';
+import type { StoredResult } from './job-store.js';
 
 /** How often jobs that did not fit into the engine's queue at start-up try again. */
 const BACKLOG_RETRY_MS = 50;

@@ -1,5 +1,48 @@
 import type { Caller } from '../auth/index.js';
-import type { GoneJob, JobOutcome, JobStatusFilter, JobView, StoredResult } from './job-table.js';
+
+/** A finished job's HTTP answer as a store keeps it. */
+export interface StoredResult {
+  status: number;
+  /** Flat `[name, value, name, value, ...]`. Arrays a table returns may be shared and frozen: never mutate them. */
+  headers: string[];
+  /** Body bytes, or null for none. Views a table returns may alias its storage: never mutate them. */
+  body: Uint8Array | null;
+}
+
+/** `pending` covers queued and running; `done` and `cancelled` are final. */
+export type JobState = 'pending' | 'done' | 'cancelled';
+
+/** How a `done` job ended: its handler answered, it failed (an error result), or it ran past its deadline. */
+export type JobOutcome = 'completed' | 'failed' | 'timedOut';
+
+/** What `history` can filter on. */
+export type JobStatusFilter = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One stored job as seen at the moment of the call (a snapshot, not a live handle). */
+export interface JobView {
+  jobId: number;
+  owner: string;
+  state: JobState;
+  /** Epoch milliseconds of `add`. */
+  createdAtMs: number;
+  /** Epoch milliseconds of `markStarted`; 0 until the job ran. */
+  startedAtMs: number;
+  /** Epoch milliseconds of `finish` or `cancel`; 0 while pending. */
+  finishedAtMs: number;
+  /** How a done job ended; null while pending and for cancelled jobs. */
+  outcome: JobOutcome | null;
+  /** Epoch milliseconds at which `expire` removes it; 0 when it has no retention or is pending. */
+  expiresAtMs: number;
+  /** The result of a `done` job; null while pending and for cancelled jobs. */
+  result: StoredResult | null;
+}
+
+/** A job that was stored and is gone: fetched, deleted, or removed when its retention ran out. */
+export interface GoneJob {
+  jobId: number;
+  /** Epoch milliseconds at which its retention ran out; 0 when it was fetched or deleted. */
+  expiredAtMs: number;
+}
 
 /** What a store keeps of a job's request: enough to run it again after a restart. */
 export interface StoredRequest {

@@ -3,7 +3,7 @@ import { describe, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { firstJobIdAt } from '../job-ids.js';
 import type { JobStore } from '../job-store.js';
-import type { JobView, StoredResult } from '../job-table.js';
+import type { JobView, StoredResult } from '../job-store.js';
 import { durabilityContract } from './job-store-durability.js';
 import { ALICE, BOB, commandArbitrary, newJob, ReferenceJobStore, ROOT, run, type ModelTarget } from './reference-job-store.js';
 

@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { StartLog } from '../../../engine/index.js';
 import { firstJobIdAt } from '../job-ids.js';
 import type { JobStore, NewJob, StoredRequest, UnfinishedJob } from '../job-store.js';
-import type { JobView } from '../job-table.js';
+import type { JobView } from '../job-store.js';
 import type { StoreFixture } from './job-store-contract.js';
 import { ALICE, BOB, newJob, ROOT } from './reference-job-store.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Caller } from '../../auth/index.js';
 import type { JobStore, JobSummary, NewJob } from '../job-store.js';
-import type { GoneJob, JobOutcome, JobStatusFilter, JobView, StoredResult } from '../job-table.js';
+import type { GoneJob, JobOutcome, JobStatusFilter, JobView, StoredResult } from '../job-store.js';
 
 /*
  * The model half of the conformance suite: a reference store written as plainly as possible

@@ -10,7 +10,7 @@ import { idempotencyRecordKey, summaryOf, type IdempotencyKeys, type IdempotentJ
 import { StartLogs } from './start-logs.js';
 import { INDEX_RESULT, LARGE_RESULT_BYTES, loadIndex } from './load-index.js';
 import { ResultReader } from './result-reader.js';
-import { openStoreDatabases, type StoreDatabases } from './store-databases.js';
+import { ignoreDroppedCommitRejections, openStoreDatabases, type StoreDatabases } from './store-databases.js';
 import { StoreCorruptError, StoreFormatError } from './store-errors.js';
 import { storeWriteError } from './store-write-error.js';
 import { StoreLock } from './store-lock.js';
@@ -68,6 +68,7 @@ export class LmdbJobStore implements JobStore {
   readonly #databases: StoreDatabases;
   readonly #lock: StoreLock;
   readonly #startLogs: StartLogs;
+  readonly #releaseRejections: () => void;
   #startLogsCompactedAtMs = 0;
   readonly #table: MemoryJobTable;
   readonly #ownerNames: string[];
@@ -114,6 +115,7 @@ export class LmdbJobStore implements JobStore {
     this.#lastJobId = loaded.lastJobId;
     this.#goneCount = loaded.goneCount;
     this.#startLogs = new StartLogs(directory);
+    this.#releaseRejections = ignoreDroppedCommitRejections();
     this.#table.onRemoved((jobId) => this.#jobRemoved(jobId));
   }
 
@@ -220,6 +222,11 @@ export class LmdbJobStore implements JobStore {
       this.#unwrittenJobs.delete(jobId);
       return failure;
     });
+  }
+
+  /** Where the store in `directory` keeps the engine's start logs (known before it opens, for the engine's options). */
+  static startLogDirectoryOf(directory: string): string {
+    return StartLogs.directoryOf(directory);
   }
 
   get startLogDirectory(): string {
@@ -387,6 +394,7 @@ export class LmdbJobStore implements JobStore {
   async close(): Promise<void> {
     await this.#databases.root.flushed;
     await this.#databases.root.close();
+    this.#releaseRejections();
     this.#lock.release();
   }
 

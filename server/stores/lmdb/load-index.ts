@@ -66,13 +66,14 @@ export function loadIndex(databases: StoreDatabases, dataPath: string): LoadedIn
   const record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0 };
   for (const { key: jobId, value } of databases.jobs.getRange()) {
     if (!decodeJobRecord(value, record)) throw new StoreCorruptError(dataPath, `job record ${jobId} is not one this server wrote`);
-    table.add(jobId, ownerName(record.ownerIndex, jobId), record.createdAtMs, record.retentionMs);
+    const owner = ownerName(record.ownerIndex, jobId);
     if (record.state === PENDING) {
+      table.add(jobId, owner, record.createdAtMs, record.retentionMs);
       if ((record.flags & KEEP_NO_BODY_FLAG) !== 0) noBodyJobIds.add(jobId);
     } else {
-      if (record.startedAtMs !== 0) table.markStarted(jobId, record.startedAtMs);
       if (record.resultBytes > LARGE_RESULT_BYTES) largeResultIds.add(jobId);
-      finished.push(jobId, record.finishedAtMs, record.state === CANCELLED ? CANCELLED_KIND : record.outcome);
+      const slot = table.restore(jobId, owner, record.createdAtMs, record.retentionMs, record.startedAtMs);
+      finished.push(slot, record.finishedAtMs, record.state === CANCELLED ? CANCELLED_KIND : record.outcome);
     }
     if (jobId > lastJobId) lastJobId = jobId;
   }
@@ -93,36 +94,46 @@ function noteExpired(): void {
 /** A finished job's kind while loading: an index into OUTCOMES, or this for a cancelled one. */
 const CANCELLED_KIND = 255;
 
-/** The finished jobs met while loading, to finish again in the order they finished. */
+/** The finished jobs met while loading (by slot in the table), to finish again in the order they finished. */
 class FinishedJobs {
-  #jobIds = new Float64Array(1024);
+  #slots = new Float64Array(1024);
   #finishedAtMs = new Float64Array(1024);
   #kinds = new Uint8Array(1024);
   #count = 0;
 
-  push(jobId: number, finishedAtMs: number, kind: number): void {
-    if (this.#count === this.#jobIds.length) {
-      this.#jobIds = grown(this.#jobIds);
+  push(slot: number, finishedAtMs: number, kind: number): void {
+    if (this.#count === this.#slots.length) {
+      this.#slots = grown(this.#slots);
       this.#finishedAtMs = grown(this.#finishedAtMs);
       this.#kinds = grown(this.#kinds);
     }
-    this.#jobIds[this.#count] = jobId;
+    this.#slots[this.#count] = slot;
     this.#finishedAtMs[this.#count] = finishedAtMs;
     this.#kinds[this.#count++] = kind;
   }
 
   /** Finishes or cancels each in order of finish time, ties in id order. */
   replayInto(table: MemoryJobTable): void {
-    const jobIds = this.#jobIds;
     const finishedAtMs = this.#finishedAtMs;
-    const order = Array.from({ length: this.#count }, (_, index) => index);
-    // Finish order is nearly id order, so this sort mostly walks runs (V8's TimSort).
-    order.sort((left, right) => finishedAtMs[left] - finishedAtMs[right] || jobIds[left] - jobIds[right]);
-    for (const index of order) {
-      const kind = this.#kinds[index];
-      if (kind === CANCELLED_KIND) table.cancel(jobIds[index], finishedAtMs[index]);
-      else table.finish(jobIds[index], INDEX_RESULT, finishedAtMs[index], OUTCOMES[kind]);
+    const count = this.#count;
+    let sorted = true;
+    for (let index = 1; index < count && sorted; index++) sorted = finishedAtMs[index - 1] <= finishedAtMs[index];
+    // Jobs usually finish in id order: then the order they were read in is the order, and the
+    // sort (0.2 s for a million) is skipped.
+    if (sorted) {
+      for (let index = 0; index < count; index++) this.#replayOne(table, index);
+      return;
     }
+    const order = Array.from({ length: count }, (_, index) => index);
+    // Finish order is nearly id order, so this sort mostly walks runs (V8's TimSort).
+    // Ties in id order, which is the order they were read in.
+    order.sort((left, right) => finishedAtMs[left] - finishedAtMs[right] || left - right);
+    for (const index of order) this.#replayOne(table, index);
+  }
+
+  #replayOne(table: MemoryJobTable, index: number): void {
+    const kind = this.#kinds[index];
+    table.restoreOutcome(this.#slots[index], this.#finishedAtMs[index], kind === CANCELLED_KIND ? null : OUTCOMES[kind], INDEX_RESULT);
   }
 }
 

@@ -19,8 +19,12 @@ export class StartLogs {
   readonly directory: string;
   #writes = 0;
 
+  static directoryOf(storeDirectory: string): string {
+    return join(storeDirectory, 'started');
+  }
+
   constructor(storeDirectory: string) {
-    this.directory = join(storeDirectory, 'started');
+    this.directory = StartLogs.directoryOf(storeDirectory);
     mkdirSync(this.directory, { recursive: true });
   }
 

@@ -1,5 +1,6 @@
 import type { Caller } from '../../auth/index.js';
-import type { GoneJob, JobOutcome, JobState, JobStatusFilter, JobTable, JobView, StoredResult } from '../../jobs/index.js';
+import type { GoneJob, JobOutcome, JobState, JobStatusFilter, JobView, StoredResult } from '../../jobs/index.js';
+import type { JobTable } from './job-table.js';
 import { BodyArena } from './body-arena.js';
 import { GoneJobs } from './gone-jobs.js';
 import { HeaderListInterner } from './header-list-interner.js';
@@ -109,6 +110,34 @@ export class MemoryJobTable implements JobTable {
     this.#byOwnerId.append(ownerIndex, slot);
     this.#byState.append(PENDING_LIST, slot);
     this.#byOwnerState.append(2 * ownerIndex + PENDING_LIST, slot);
+  }
+
+  /**
+   * For a store rebuilding its index: `add` and `markStarted` of a job, returning its slot for
+   * `restoreOutcome`, which saves the id lookups of `finish` (0.2 s for a million jobs).
+   */
+  restore(jobId: number, owner: string, createdAtMs: number, retentionMs: number, startedAtMs: number): number {
+    this.add(jobId, owner, createdAtMs, retentionMs);
+    const slot = this.#byId.last(0);
+    this.#startedAtMs[slot] = startedAtMs;
+    return slot;
+  }
+
+  /**
+   * `finish` (or `cancel`, for outcome null) of a job `restore` returned the slot of; jobs must
+   * be restored in the order they finished.
+   */
+  restoreOutcome(slot: number, finishedAtMs: number, outcome: JobOutcome | null, result: StoredResult): void {
+    if (outcome === null) {
+      this.#states[slot] = CANCELLED;
+    } else {
+      this.#outcomes[slot] = OUTCOME_NAMES.indexOf(outcome);
+      this.#statuses[slot] = result.status;
+      this.#headerLists[slot] = this.#headerInterner.intern(result.headers);
+      this.#bodies.store(slot, result.body);
+      this.#states[slot] = DONE;
+    }
+    this.#moveToFinished(slot, finishedAtMs);
   }
 
   markStarted(jobId: number, nowMs: number): void {
