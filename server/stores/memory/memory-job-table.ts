@@ -128,15 +128,8 @@ export class MemoryJobTable implements JobTable {
    * be restored in the order they finished.
    */
   restoreOutcome(slot: number, finishedAtMs: number, outcome: JobOutcome | null, result: StoredResult): void {
-    if (outcome === null) {
-      this.#states[slot] = CANCELLED;
-    } else {
-      this.#outcomes[slot] = OUTCOME_NAMES.indexOf(outcome);
-      this.#statuses[slot] = result.status;
-      this.#headerLists[slot] = this.#headerInterner.intern(result.headers);
-      this.#bodies.store(slot, result.body);
-      this.#states[slot] = DONE;
-    }
+    if (outcome !== null) return this.#finishSlot(slot, result, finishedAtMs, outcome);
+    this.#states[slot] = CANCELLED;
     this.#moveToFinished(slot, finishedAtMs);
   }
 
@@ -148,13 +141,17 @@ export class MemoryJobTable implements JobTable {
   finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed'): boolean {
     const slot = this.#slotByJobId.get(jobId);
     if (slot === NIL || this.#states[slot] !== PENDING) return false;
+    this.#finishSlot(slot, result, nowMs, outcome);
+    return true;
+  }
+
+  #finishSlot(slot: number, result: StoredResult, nowMs: number, outcome: JobOutcome): void {
     this.#outcomes[slot] = OUTCOME_NAMES.indexOf(outcome);
     this.#statuses[slot] = result.status;
     this.#headerLists[slot] = this.#headerInterner.intern(result.headers);
     this.#bodies.store(slot, result.body);
     this.#states[slot] = DONE;
     this.#moveToFinished(slot, nowMs);
-    return true;
   }
 
   cancel(jobId: number, nowMs: number): boolean {
