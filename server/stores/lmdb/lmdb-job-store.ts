@@ -86,7 +86,10 @@ export class LmdbJobStore implements JobStore {
   readonly #webhooks: Map<number, WebhookRegistration>;
   readonly #idempotencyKeys: IdempotencyKeys;
   /** Jobs whose `finish` is being written: the index still says pending. */
-  readonly #finishing = new Set<number>();
+  /** Jobs whose `finish` is being written, with its promise: a fetch meanwhile waits for it rather than answer 204. */
+  readonly #finishing = new Map<number, Promise<unknown>>();
+  /** Set while a removal takes finished jobs only: their requests are gone already. */
+  #removingFinished = false;
   #lastJobId: number;
   #goneCount: number;
   #lastFinishedAtMs = 0;
@@ -252,8 +255,7 @@ export class LmdbJobStore implements JobStore {
       jobs.put(jobId, jobRecord(DONE, OUTCOMES.indexOf(outcome), 0, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, value.length));
       requests.remove(jobId);
     });
-    this.#finishing.add(jobId);
-    return written.then(() => {
+    const finished = written.then(() => {
       this.#finishing.delete(jobId);
       // False when a remove came meanwhile: its deletes were written after these records.
       if (this.#table.finish(jobId, INDEX_RESULT, finishedAtMs, outcome)) {
@@ -265,6 +267,8 @@ export class LmdbJobStore implements JobStore {
       this.#finishing.delete(jobId);
       return storeWriteError(this.#directory, error);
     });
+    this.#finishing.set(jobId, finished);
+    return finished;
   }
 
   cancel(jobId: number, nowMs: number): Promise<boolean> {
@@ -297,6 +301,9 @@ export class LmdbJobStore implements JobStore {
   }
 
   take(jobId: number, caller: Caller): Promise<JobView | undefined> {
+    // Its result is being written: answer once it is on disk (then done), not 204 now.
+    const finishing = this.#finishing.size > 0 ? this.#finishing.get(jobId) : undefined;
+    if (finishing !== undefined) return finishing.then(() => this.take(jobId, caller), () => this.take(jobId, caller));
     const view = this.#table.get(jobId, caller);
     if (view === undefined || view.state === 'pending') return Promise.resolve(view);
     let largeResult: Promise<StoredResult> | null = null;
@@ -305,7 +312,7 @@ export class LmdbJobStore implements JobStore {
       if (this.#largeResultIds.has(jobId)) largeResult = this.#results.large(jobId);
       else view.result = this.#results.small(jobId);
     }
-    const removed = this.#databases.root.batch(() => this.#table.remove(jobId, ANY_OWNER)).then(this.#settle, this.#failed);
+    const removed = this.#databases.root.batch(() => this.#removeFinished(() => this.#table.remove(jobId, ANY_OWNER))).then(this.#settle, this.#failed);
     if (largeResult === null) return removed.then(() => view);
     return Promise.all([largeResult, removed]).then(([result]) => {
       view.result = result;
@@ -336,7 +343,7 @@ export class LmdbJobStore implements JobStore {
   removeExpired(stampMs: number, caller: Caller): Promise<number> {
     let removed = 0;
     const written = this.#databases.root.batch(() => {
-      removed = this.#table.removeExpired(stampMs, caller);
+      removed = this.#removeFinished(() => this.#table.removeExpired(stampMs, caller));
     });
     return written.then(this.#settle, this.#failed).then(() => removed);
   }
@@ -355,10 +362,10 @@ export class LmdbJobStore implements JobStore {
     const written = this.#databases.root.batch(() => {
       this.#expiring = true;
       try {
-        removed = this.#table.expire(nowMs, (jobId, expiredAtMs) => {
+        removed = this.#removeFinished(() => this.#table.expire(nowMs, (jobId, expiredAtMs) => {
           this.#recordGone(jobId, expiredAtMs);
           onExpired(jobId, expiredAtMs);
-        });
+        }));
       } finally {
         this.#expiring = false;
       }
@@ -415,6 +422,16 @@ export class LmdbJobStore implements JobStore {
     return removed;
   }
 
+  /** Runs a removal of finished jobs only, whose requests were deleted when they finished. */
+  #removeFinished<T>(removal: () => T): T {
+    this.#removingFinished = true;
+    try {
+      return removal();
+    } finally {
+      this.#removingFinished = false;
+    }
+  }
+
   /** The table's removal listener: deletes the job's records (into the batch of the call that removed it). */
   #jobRemoved(jobId: number | null): void {
     if (jobId === null) {
@@ -433,7 +450,7 @@ export class LmdbJobStore implements JobStore {
         const { jobs, results, requests, webhooks } = this.#databases;
         jobs.remove(jobId);
         results.remove(jobId);
-        requests.remove(jobId);
+        if (!this.#removingFinished) requests.remove(jobId);
         if (hadWebhook) webhooks.remove(jobId);
         // An expired job's gone record is written by expire's callback, which knows when it expired.
         if (!this.#expiring) this.#recordGone(jobId, 0, ownerIndex);
