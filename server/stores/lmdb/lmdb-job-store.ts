@@ -8,7 +8,7 @@ import type {
 import { firstJobIdAt } from '../../jobs/index.js';
 import { idempotencyRecordKey, summaryOf, type IdempotencyKeys, type IdempotentJob, type MemoryJobTable } from '../memory/index.js';
 import { StartLogs } from './start-logs.js';
-import { INDEX_RESULT, LARGE_RESULT_BYTES, loadIndex } from './load-index.js';
+import { INDEX_RESULT, IndexBuilder, LARGE_RESULT_BYTES, type LoadedIndex } from './load-index.js';
 import { ResultReader } from './result-reader.js';
 import { ignoreDroppedCommitRejections, openStoreDatabases, type StoreDatabases } from './store-databases.js';
 import { StoreCorruptError, StoreFormatError } from './store-errors.js';
@@ -101,12 +101,11 @@ export class LmdbJobStore implements JobStore {
   readonly #settle = (): Promise<void> | void => (this.#waitForSync ? this.#flushed() : undefined);
   readonly #failed = (error: unknown): Promise<never> => storeWriteError(this.#directory, error);
 
-  private constructor(directory: string, waitForSync: boolean, databases: StoreDatabases, lock: StoreLock, dataPath: string) {
+  private constructor(directory: string, waitForSync: boolean, databases: StoreDatabases, lock: StoreLock, dataPath: string, loaded: LoadedIndex) {
     this.#directory = directory;
     this.#waitForSync = waitForSync;
     this.#databases = databases;
     this.#lock = lock;
-    const loaded = loadIndex(databases, dataPath);
     this.#table = loaded.table;
     this.#ownerNames = loaded.ownerNames;
     this.#ownerNames.forEach((name, ownerIndex) => this.#ownerIndexes.set(name, ownerIndex));
@@ -134,7 +133,10 @@ export class LmdbJobStore implements JobStore {
     const lock = await StoreLock.acquire(directory);
     const dataPath = join(directory, 'data.mdb');
     try {
-      if (existsSync(dataPath)) await verifyStoreFile(directory, dataPath);
+      // The index is built from what the verifying child streams while it reads the file.
+      const index = new IndexBuilder(dataPath);
+      const verified = existsSync(dataPath);
+      if (verified) await verifyStoreFile(directory, dataPath, index.take);
       let databases: StoreDatabases;
       try {
         databases = openStoreDatabases(directory);
@@ -145,7 +147,8 @@ export class LmdbJobStore implements JobStore {
         const format = databases.state.get('format');
         if (format === undefined) await databases.state.put('format', FORMAT);
         else if (format > FORMAT) throw new StoreFormatError(directory, format, FORMAT);
-        return new LmdbJobStore(directory, waitForSync, databases, lock, dataPath);
+        if (!verified) index.takeAll(databases);
+        return new LmdbJobStore(directory, waitForSync, databases, lock, dataPath, index.complete(databases));
       } catch (error) {
         await databases.root.close();
         throw error;

@@ -28,63 +28,99 @@ export interface LoadedIndex {
   goneCount: number;
 }
 
+/** What the verifying child streams, and `IndexBuilder` takes, in this order: owners, gone records, job records. */
+export const RECORD_OWNER = 1;
+export const RECORD_GONE = 2;
+export const RECORD_JOB = 3;
+
 /**
- * Rebuilds the in-memory index: the gone records first (each added and removed again, so the
- * table remembers it), then every job record in id order, then the finished ones finished
- * again in the order they finished (the table's finished list must be in time order for
- * `removeExpired` and `expire` to stop early). Only the 44-byte job records are read per job:
- * requests, results and headers stay on disk.
+ * Rebuilds the in-memory index from the records of the `owners`, `gone` and `jobs` databases,
+ * in that order and each in key order: the gone records first (each added and removed again,
+ * so the table remembers it), then every job record in id order, then the finished ones
+ * finished again in the order they finished (the table's finished list must be in time order
+ * for `removeExpired` and `expire` to stop early). Only the 44-byte job records are read per
+ * job: requests, results and headers stay on disk. The records come from the child that
+ * verifies the file (see verify-store-child.ts), while it goes on reading the rest, or, for a
+ * new store, from the databases themselves.
  */
-export function loadIndex(databases: StoreDatabases, dataPath: string): LoadedIndex {
-  const table = new MemoryJobTable();
-  const ownerNames: string[] = [];
-  for (const { key, value } of databases.owners.getRange()) ownerNames[key] = value;
-  const ownerName = (ownerIndex: number, jobId: number): string => {
-    const name = ownerNames[ownerIndex];
-    if (name === undefined) throw new StoreCorruptError(dataPath, `job ${jobId} names owner ${ownerIndex}, which is not recorded`);
-    return name;
+export class IndexBuilder {
+  readonly #dataPath: string;
+  readonly #table = new MemoryJobTable();
+  readonly #ownerNames: string[] = [];
+  readonly #largeResultIds = new Set<number>();
+  readonly #noBodyJobIds = new Set<number>();
+  readonly #finished = new FinishedJobs();
+  readonly #record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0 };
+  #lastJobId = 0;
+  #goneCount = 0;
+
+  constructor(dataPath: string) {
+    this.#dataPath = dataPath;
+  }
+
+  /** One record of kind RECORD_OWNER (value: the name, UTF-8), RECORD_GONE or RECORD_JOB. */
+  readonly take = (kind: number, key: number, value: Uint8Array): void => {
+    if (kind === RECORD_JOB) this.#job(key, value);
+    else if (kind === RECORD_GONE) this.#gone(key, value);
+    else if (kind === RECORD_OWNER) this.#ownerNames[key] = Buffer.from(value.buffer, value.byteOffset, value.length).toString('utf8');
+    else throw new StoreCorruptError(this.#dataPath, `unknown record kind ${kind} while loading`);
   };
 
-  let lastJobId = 0;
-  let goneCount = 0;
-  for (const { key: jobId, value } of databases.gone.getRange()) {
-    if (value.length !== GONE_RECORD_BYTES) throw new StoreCorruptError(dataPath, `gone record ${jobId} has ${value.length} bytes`);
-    const owner = ownerName(goneOwnerIndex(value), jobId);
+  /** Feeds every record from the databases themselves (a store that was just created, or verified without streaming). */
+  takeAll(databases: StoreDatabases): void {
+    for (const { key, value } of databases.owners.getRange()) this.#ownerNames[key] = value;
+    for (const { key, value } of databases.gone.getRange()) this.#gone(key, value);
+    for (const { key, value } of databases.jobs.getRange()) this.#job(key, value);
+  }
+
+  /** The index, with what the smaller databases hold (read here: the child has verified them by now). */
+  complete(databases: StoreDatabases): LoadedIndex {
+    this.#finished.replayInto(this.#table);
+    const idempotencyKeys = new IdempotencyKeys();
+    const keys = [...databases.idempotency.getRange()].sort((left, right) => left.value.expiresAtMs - right.value.expiresAtMs);
+    for (const { key, value } of keys) idempotencyKeys.remember(key, value.jobId, value.fingerprint, value.expiresAtMs);
+    const webhooks = new Map<number, WebhookRegistration>();
+    for (const { key, value } of databases.webhooks.getRange()) webhooks.set(key, value);
+    return {
+      table: this.#table, ownerNames: this.#ownerNames, largeResultIds: this.#largeResultIds, noBodyJobIds: this.#noBodyJobIds,
+      webhooks, idempotencyKeys, lastJobId: this.#lastJobId, goneCount: this.#goneCount,
+    };
+  }
+
+  #ownerName(ownerIndex: number, jobId: number): string {
+    const name = this.#ownerNames[ownerIndex];
+    if (name === undefined) throw new StoreCorruptError(this.#dataPath, `job ${jobId} names owner ${ownerIndex}, which is not recorded`);
+    return name;
+  }
+
+  #gone(jobId: number, value: Uint8Array): void {
+    if (value.length !== GONE_RECORD_BYTES) throw new StoreCorruptError(this.#dataPath, `gone record ${jobId} has ${value.length} bytes`);
+    const table = this.#table;
+    const owner = this.#ownerName(goneOwnerIndex(value), jobId);
     const expiredAtMs = goneExpiredAtMs(value);
     table.add(jobId, owner, 0, expiredAtMs);
     if (expiredAtMs > 0) {
       table.finish(jobId, INDEX_RESULT, 0);
       table.expire(Infinity, noteExpired);
     } else table.remove(jobId, ANY_OWNER);
-    lastJobId = jobId;
-    goneCount++;
+    this.#lastJobId = jobId;
+    this.#goneCount++;
   }
 
-  const largeResultIds = new Set<number>();
-  const noBodyJobIds = new Set<number>();
-  const finished = new FinishedJobs();
-  const record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0 };
-  for (const { key: jobId, value } of databases.jobs.getRange()) {
-    if (!decodeJobRecord(value, record)) throw new StoreCorruptError(dataPath, `job record ${jobId} is not one this server wrote`);
-    const owner = ownerName(record.ownerIndex, jobId);
+  #job(jobId: number, value: Uint8Array): void {
+    const record = this.#record;
+    if (!decodeJobRecord(value, record)) throw new StoreCorruptError(this.#dataPath, `job record ${jobId} is not one this server wrote`);
+    const owner = this.#ownerName(record.ownerIndex, jobId);
     if (record.state === PENDING) {
-      table.add(jobId, owner, record.createdAtMs, record.retentionMs);
-      if ((record.flags & KEEP_NO_BODY_FLAG) !== 0) noBodyJobIds.add(jobId);
+      this.#table.add(jobId, owner, record.createdAtMs, record.retentionMs);
+      if ((record.flags & KEEP_NO_BODY_FLAG) !== 0) this.#noBodyJobIds.add(jobId);
     } else {
-      if (record.resultBytes > LARGE_RESULT_BYTES) largeResultIds.add(jobId);
-      const slot = table.restore(jobId, owner, record.createdAtMs, record.retentionMs, record.startedAtMs);
-      finished.push(slot, record.finishedAtMs, record.state === CANCELLED ? CANCELLED_KIND : record.outcome);
+      if (record.resultBytes > LARGE_RESULT_BYTES) this.#largeResultIds.add(jobId);
+      const slot = this.#table.restore(jobId, owner, record.createdAtMs, record.retentionMs, record.startedAtMs);
+      this.#finished.push(slot, record.finishedAtMs, record.state === CANCELLED ? CANCELLED_KIND : record.outcome);
     }
-    if (jobId > lastJobId) lastJobId = jobId;
+    if (jobId > this.#lastJobId) this.#lastJobId = jobId;
   }
-  finished.replayInto(table);
-
-  const idempotencyKeys = new IdempotencyKeys();
-  const keys = [...databases.idempotency.getRange()].sort((left, right) => left.value.expiresAtMs - right.value.expiresAtMs);
-  for (const { key, value } of keys) idempotencyKeys.remember(key, value.jobId, value.fingerprint, value.expiresAtMs);
-  const webhooks = new Map<number, WebhookRegistration>();
-  for (const { key, value } of databases.webhooks.getRange()) webhooks.set(key, value);
-  return { table, ownerNames, largeResultIds, noBodyJobIds, webhooks, idempotencyKeys, lastJobId, goneCount };
 }
 
 function noteExpired(): void {
