@@ -247,3 +247,20 @@ test('SIGTERM keeps the jobs the drain cut off unfinished on disk: they run agai
   assertArangoError(await fetchWhenFinished(second.url, running), 500, 4, /server stopped while this job ran/);
   assertArangoError(await request(second.url, 'PUT', `/_api/job/${cancelled}`), 410, 21);
 });
+
+test('credentials are never written to the directory: a stored request keeps no Authorization or Cookie header', async (t) => {
+  const directory = freshDirectory(t);
+  const server = await durableServer(t, directory);
+  const jobId = await storeJob(server.url, 'GET', '/_admin/sleep?duration=30', {
+    authorization: 'Bearer secret-token-0451', cookie: 'session=secret-cookie-0451', 'x-trace': 'kept-header-0451',
+  });
+  await waitForRunningJobs(server.url, 1);
+  await server.stop('SIGKILL');
+  const bytes = Buffer.concat(readdirSync(directory).filter((name) => name.endsWith('.mdb')).map((name) => readFileSync(join(directory, name))));
+  assert.ok(bytes.includes('kept-header-0451'), 'the request is stored, to run it again');
+  assert.ok(!bytes.includes('secret-token-0451'), 'but not its Authorization header');
+  assert.ok(!bytes.includes('secret-cookie-0451'), 'nor its Cookie header');
+  const again = await durableServer(t, directory);
+  await waitForRunningJobs(again.url, 1);
+  assert.equal((await request(again.url, 'GET', `/_api/job/${jobId}`)).status, 204, 'and it runs again');
+});

@@ -130,7 +130,7 @@ export class OperationSubmit {
       owner: caller.username,
       createdAtMs: nowMs,
       retentionMs: arangoStore && !intent.respondAsync ? 0 : retentionMs,
-      request: { method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body, user: request.user ?? null },
+      request: { method: request.method, path: request.path, query: request.query, headers: withoutSecrets(request.headers), body: request.body, user: request.user ?? null },
       keepNoBody: head,
       idempotency: intent.idempotencyKey === null
         ? null
@@ -143,6 +143,18 @@ export class OperationSubmit {
     const view = (await store.get(jobId, caller)) ?? pendingView(job);
     return operationAnswer(jobId, arangoStore, this.#options.api.describe(view, Date.now()));
   }
+}
+
+/** Headers never written to a store: credentials. A job run again after a restart has `ctx.user`, not these. */
+const SECRET_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+function withoutSecrets(headers: string[]): string[] {
+  let secret = false;
+  for (let i = 0; i < headers.length && !secret; i += 2) secret = SECRET_HEADERS.has(headers[i]);
+  if (!secret) return headers;
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) if (!SECRET_HEADERS.has(headers[i])) kept.push(headers[i], headers[i + 1]);
+  return kept;
 }
 
 /** What a job just added looks like, should it be gone by the time it is read back. */
