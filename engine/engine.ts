@@ -100,12 +100,23 @@ export class Engine {
   }
 
   /**
-   * Queues again, under its own id, a job an earlier run of the embedder issued and did not
-   * finish (a durable store's recovery). `jobId` must lie below `firstJobId` and not be held.
+   * Takes the next job id without queueing anything: an embedder that records a job before it
+   * runs (a durable store: write ahead) takes its id here, then queues it with `resubmit`.
+   */
+  reserveJobId(): number {
+    if (this.#dispatcher.closing) throw new EngineClosedError();
+    return ++this.#lastJobId;
+  }
+
+  /**
+   * Queues, under its own id, a job whose id was issued before and that the engine does not
+   * hold: one reserved with `reserveJobId`, or one an earlier run of the embedder issued and did
+   * not finish (a durable store's recovery). Throws as `submit` does when the queue is full or
+   * the engine is closing.
    */
   resubmit(jobId: number, routeIndex: number, request: SubmitRequest): void {
-    if (!(Number.isSafeInteger(jobId) && jobId > 0 && jobId < this.#firstJobId) || this.#dispatcher.slots.find(jobId) >= 0) {
-      throw new RangeError(`resubmit: job ${jobId} is not an earlier run's id (first id of this run: ${this.#firstJobId})`);
+    if (!(Number.isSafeInteger(jobId) && jobId > 0 && jobId <= this.#lastJobId) || this.#dispatcher.slots.find(jobId) >= 0) {
+      throw new RangeError(`resubmit: job ${jobId} was not issued before, or is held (newest id issued: ${this.#lastJobId})`);
     }
     this.#queue(routeIndex, request, false, jobId);
   }

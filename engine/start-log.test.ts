@@ -26,7 +26,7 @@ test('workers log the start of jobs of routes that are not idempotent, before th
   });
 });
 
-test('resubmit runs a job again under its earlier id; raiseFirstJobId lifts the ids of a fresh engine', async () => {
+test('resubmit queues a job under an id issued before (an earlier run\'s, or reserved); raiseFirstJobId lifts the ids of a fresh engine', async () => {
   await withEngine({ firstJobId: 1000 }, async (harness) => {
     const { engine } = harness;
     engine.raiseFirstJobId(5000);
@@ -39,6 +39,11 @@ test('resubmit runs a job again under its earlier id; raiseFirstJobId lifts the 
     const next = harness.submit('GET', '/_api/version');
     assert.equal(next, 5000);
     assert.throws(() => engine.raiseFirstJobId(9000), /jobs were queued already/);
-    assert.throws(() => engine.resubmit(5000, routeIndex, { method: 'GET', path: '/_api/version', query: '', headers: [], body: null }), RangeError);
+    assert.throws(() => engine.resubmit(5001, routeIndex, { method: 'GET', path: '/_api/version', query: '', headers: [], body: null }), RangeError,
+      'an id not issued yet');
+    const reserved = engine.reserveJobId();
+    assert.equal(reserved, 5001);
+    engine.resubmit(reserved, routeIndex, { method: 'GET', path: '/_api/version', query: '', headers: [], body: null });
+    assert.equal((await harness.final(reserved)).kind, 'done');
   });
 });

@@ -1,7 +1,7 @@
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Engine, JobUser, SubmitRequest } from '../../engine/index.js';
-import { AuthRefusal, UNAUTHORIZED, type Authenticator, type Caller } from '../auth/index.js';
+import { ANY_OWNER, AuthRefusal, UNAUTHORIZED, type Authenticator, type Caller } from '../auth/index.js';
 import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError } from '../errors/index.js';
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimits } from '../jobs/index.js';
@@ -259,6 +259,7 @@ export class HttpFront {
         return this.#metrics.countRequest(mode, ERRORS.userLimit.status);
       }
     }
+    if (mode === MODE_STORE) return this.#writeAhead(plan);
     let jobId: number;
     try {
       jobId = this.#engine.submit(plan.routeIndex, plan.request, mode === MODE_FIRE);
@@ -275,25 +276,44 @@ export class HttpFront {
       this.#recorder.awaitResult(jobId, blocking);
       return;
     }
-    if (mode === MODE_STORE) return this.#recordStored(plan, jobId);
     exchange.send(202, NO_HEADERS, null);
     this.#metrics.countRequest(mode, 202);
   }
 
-  /** A stored job is queued: its 202 goes out once the store committed its record. */
-  #recordStored(plan: SubmitPlan, jobId: number): void {
-    const { exchange, mode } = plan;
+  /**
+   * A stored job is recorded before it is queued (write ahead), so that no job runs that the
+   * store does not hold: a crash before the commit, or a full disk (507), leaves nothing that
+   * ran. Its 202 goes out once it is both committed and queued.
+   */
+  #writeAhead(plan: SubmitPlan): void {
+    const { exchange, mode, caller } = plan;
+    let jobId: number;
+    try {
+      jobId = this.#engine.reserveJobId();
+    } catch (error) {
+      const mapped = errorFromEngine(error);
+      if (mapped === undefined) throw error;
+      return this.#inlineError(exchange, mapped, mapped.message, mode);
+    }
     const nowMs = Date.now();
-    this.#recorder.trackStored(jobId, nowMs);
-    this.#operations.submit.accepted(jobId, nowMs, plan.intent!, plan.caller, plan.request, plan.arangoStore, exchange.head).then(
-      (answer) => this.#answer(exchange, answer, mode),
-      (error: unknown) => {
-        // Not recorded, so not acknowledged: it must not run either.
-        this.#engine.cancel(jobId);
-        sendStoreError(exchange, error);
-        this.#metrics.countRequest(mode, exchange.status);
-      },
-    );
+    const { submit } = this.#operations;
+    submit.record(jobId, nowMs, plan.intent!, caller, plan.request, plan.arangoStore, exchange.head).then(() => {
+      this.#recorder.trackStored(jobId, nowMs);
+      try {
+        this.#engine.resubmit(jobId, plan.routeIndex, plan.request);
+      } catch (error) {
+        const mapped = errorFromEngine(error);
+        if (mapped === undefined) throw error;
+        // Recorded but refused by the engine (full queue, shutdown): taken out again, never run.
+        this.#recorder.untrackStored(jobId);
+        return this.#store.remove(jobId, ANY_OWNER).then(() => this.#inlineError(exchange, mapped, mapped.message, mode));
+      }
+      if (this.#limits.enabled) this.#limits.submitted(jobId, caller.username);
+      return submit.accepted(jobId, nowMs, plan.intent!, caller, plan.arangoStore).then((answer) => this.#answer(exchange, answer, mode));
+    }).catch((error: unknown) => {
+      sendStoreError(exchange, error);
+      this.#metrics.countRequest(mode, exchange.status);
+    });
   }
 
   #jobUserOf(caller: Caller): JobUser {

@@ -99,6 +99,11 @@ export class JobRecorder {
     this.#stored.set(jobId, { jobId, createdAtMs, startedAtMs: 0 });
   }
 
+  /** A job `trackStored` named that was never queued after all. */
+  untrackStored(jobId: number): void {
+    this.#stored.delete(jobId);
+  }
+
   /** A client asked to cancel the stored job (through /_api/job or /_api/operations). */
   cancelRequested(jobId: number): void {
     if (this.#stored.has(jobId)) this.#cancelRequests.add(jobId);

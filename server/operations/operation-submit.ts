@@ -120,10 +120,11 @@ export class OperationSubmit {
   }
 
   /**
-   * After queueing: records the job in the store, with what it needs to run again after a
-   * restart; resolves with the 202 to answer once the record is committed.
+   * Before queueing (write ahead): records the job in the store, with what it needs to run again
+   * after a restart; resolves once the record is committed, or rejects (a full disk: 507) and
+   * then the job must not run.
    */
-  async accepted(jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean, head: boolean): Promise<Answer> {
+  record(jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean, head: boolean): Promise<void> {
     const { store, webhooks, retentionMs } = this.#options;
     const job: NewJob = {
       jobId,
@@ -138,9 +139,13 @@ export class OperationSubmit {
       webhook: intent.callbackUrl === null ? null : { url: intent.callbackUrl, events: [...intent.callbackEvents!] },
     };
     if (intent.callbackUrl !== null) webhooks!.register(jobId, intent.callbackUrl, intent.callbackEvents!);
-    await store.add(job);
+    return store.add(job);
+  }
+
+  /** After the job was recorded and queued: the 202 to answer. */
+  async accepted(jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, arangoStore: boolean): Promise<Answer> {
     if (!intent.respondAsync) return arangoAnswer(jobId);
-    const view = (await store.get(jobId, caller)) ?? pendingView(job);
+    const view = (await this.#options.store.get(jobId, caller)) ?? pendingView(jobId, caller.username, nowMs);
     return operationAnswer(jobId, arangoStore, this.#options.api.describe(view, Date.now()));
   }
 }
@@ -158,11 +163,8 @@ function withoutSecrets(headers: string[]): string[] {
 }
 
 /** What a job just added looks like, should it be gone by the time it is read back. */
-function pendingView(job: NewJob): JobView {
-  return {
-    jobId: job.jobId, owner: job.owner, state: 'pending', createdAtMs: job.createdAtMs, startedAtMs: 0, finishedAtMs: 0,
-    outcome: null, expiresAtMs: 0, result: null,
-  };
+function pendingView(jobId: number, owner: string, createdAtMs: number): JobView {
+  return { jobId, owner, state: 'pending', createdAtMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null };
 }
 
 /** RFC 7240's answer: 202 with the operation, its Location, and (for ArangoDB clients too) its job id. */
