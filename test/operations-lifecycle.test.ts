@@ -107,12 +107,14 @@ test('/result of a COMPLETED operation is the job\'s own answer, and stays after
   }
 });
 
-test('a job failing with 418 is FAILED with a problem, and /result answers its 418', async () => {
+test('a failed operation answers 200 with its problem details and failedAt; only success redirects; /result answers its 418', async () => {
   const operation = await submitOperation(server.url, '/_admin/fail?status=418');
   const { reply, body } = await waitForFinal(server.url, operation.operationId);
   assert.equal(body.status, 'FAILED');
-  assert.equal(reply.status, 303);
-  assert.equal(reply.headers.get('location'), `/_api/operations/${operation.operationId}/result`);
+  assert.equal(reply.status, 200, 'a client that follows redirects sees the failure');
+  assert.equal(reply.headers.get('location'), null);
+  assertIsoTime(body.failedAt, 'failedAt');
+  assert.equal(body.failedAt, body.timestamps.finished);
   assert.equal(body.error?.status, 418);
   assert.equal(body.error?.detail, 'failed on purpose with status 418');
   assert.equal(typeof body.error?.type, 'string');
@@ -138,7 +140,9 @@ test('cancel before the start: CANCELLED at once, never runs, and a repeat answe
 
   const { reply, body } = await waitForFinal(server.url, queued.operationId);
   assert.equal(body.status, 'CANCELLED');
-  assert.equal(reply.status, 303);
+  assert.equal(reply.status, 200, 'CANCELLED answers 200 with its body, no redirect');
+  assert.equal(body.cancelledAt, answer.cancelledAt);
+  assert.equal(body.reason, 'cancelled by user', 'the default reason');
   assert.equal(body.timestamps.started, null, 'it never started');
   const again = await call(server.url, 'POST', `/_api/operations/${queued.operationId}/cancel`);
   assert.equal(again.status, 200);

@@ -113,7 +113,7 @@ describe('unknown routes', () => {
 
 describe('wrong methods', () => {
   const cases: [string, string][] = [
-    ['DELETE', '/_api/version'], ['POST', '/_api/version'], ['GET', '/_admin/echo'], ['PATCH', '/_db/_system/_admin/sleep'],
+    ['OPTIONS', '/_api/version'], ['GET', '/_admin/echo'], ['PATCH', '/_db/_system/_admin/sleep'],
   ];
   for (const [method, path] of cases) {
     test(`${method} ${path} is 405 in every mode and nothing is queued`, async () => {

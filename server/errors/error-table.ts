@@ -7,6 +7,7 @@
  * checks it).
  *
  * ArangoDB's numbers: 400, 401, 404, 405, 413, 503 are its HTTP errors (errorNum = status);
+ * 11 "forbidden" is what it answers a request without valid credentials (HTTP 401);
  * 4 "internal error", 21 "canceled request", 30 "shutdown in progress", 32 "resource limit
  * exceeded", 420 "enhance your calm" (its answer to clients calling too often), 21003 "named
  * queue is full".
@@ -31,7 +32,8 @@ export const ERRORS = {
   badIdempotencyKey: row('ERR_BAD_IDEMPOTENCY_KEY', 400, 400, 'bad-idempotency-key', 'Bad Idempotency-Key'),
   webhookRefused: row('ERR_WEBHOOK_REFUSED', 400, 400, 'webhook-refused', 'Webhook Refused'),
   badSubscription: row('ERR_BAD_SUBSCRIPTION', 400, 400, 'subscription-refused', 'Subscription Refused'),
-  unauthorized: row('ERR_UNAUTHORIZED', 401, 401, 'unauthorized', 'Unauthorized'),
+  unauthorized: row('ERR_UNAUTHORIZED', 401, 11, 'unauthorized', 'Unauthorized'),
+  wrongCredentials: row('ERR_WRONG_CREDENTIALS', 401, 401, 'wrong-credentials', 'Wrong Credentials'),
   notFound: row('ERR_NOT_FOUND', 404, 404, 'not-found', 'Not Found'),
   operationNotFound: row('ERR_OPERATION_NOT_FOUND', 404, 404, 'not-found', 'Operation Not Found'),
   subscriptionNotFound: row('ERR_SUBSCRIPTION_NOT_FOUND', 404, 404, 'subscription-refused', 'Subscription Refused'),

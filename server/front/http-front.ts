@@ -24,6 +24,8 @@ export interface HttpFrontOptions {
 const NO_HEADERS: string[] = [];
 const JSON_HEADERS = ['content-type', JSON_TYPE];
 const AUTH_BODY_LIMIT = 64 * 1024;
+/** Bodies the operations surface reads itself (a cancel's reason). */
+const OPERATION_BODY_LIMIT = 64 * 1024;
 const UNAUTHORIZED_HEADERS = ['content-type', JSON_TYPE, 'www-authenticate', 'Bearer token_type="JWT", realm="ArangoDB"'];
 const UNAUTHORIZED_BODY = errorBody(ERRORS.unauthorized, 'not authorized to execute this request');
 
@@ -163,7 +165,8 @@ export class HttpFront {
       return this.#metrics.countRequest(MODE_INLINE, exchange.status);
     }
     if (path.startsWith('/_api/operations') && (path.length === 16 || path.charCodeAt(16) === 0x2f)) {
-      this.#operations.api.handle(exchange, method, path.slice(16), query, caller, (name) => req.getHeader(name));
+      this.#operations.api.handle(exchange, method, path.slice(16), query, caller, (name) => req.getHeader(name),
+        (onBody) => (body !== undefined ? onBody(body) : readBody(req as HttpRequest, exchange, OPERATION_BODY_LIMIT, onBody)));
       return this.#metrics.countRequest(MODE_INLINE, exchange.status);
     }
     if (path === '/_admin/metrics') return this.#serveMetrics(exchange, method);
@@ -372,7 +375,7 @@ export class HttpFront {
       }
       const password = typeof credentials.password === 'string' ? credentials.password : '';
       this.#authenticator.issueToken(credentials.username, password, address).then((token) => {
-        if (token === UNAUTHORIZED) return this.#inlineError(exchange, ERRORS.unauthorized, 'Wrong credentials');
+        if (token === UNAUTHORIZED) return this.#inlineError(exchange, ERRORS.wrongCredentials, 'Wrong credentials');
         if (token instanceof AuthRefusal) return this.#refuse(exchange, token);
         exchange.send(200, JSON_HEADERS, JSON.stringify({ jwt: token }));
         this.#metrics.countRequest(MODE_INLINE, 200);

@@ -6,7 +6,8 @@ import type { JobContext, JobRequest, JobResponse, RouteDefinition } from '../..
  * operator's modules. The demonstration routes are in demo-handlers.ts.
  */
 export const routes: RouteDefinition[] = [
-  { method: 'GET', path: '/_api/version', handler: version, idempotent: true },
+  // Any method, as ArangoDB's version handler answers (its manual's async examples use PUT).
+  { method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], path: '/_api/version', handler: version, idempotent: true },
   { method: 'GET', path: '/_admin/time', handler: time, idempotent: true },
   { method: 'GET', path: '/_admin/sleep', handler: sleep, idempotent: true },
   { method: ['POST', 'PUT'], path: '/_admin/echo', handler: echo, idempotent: true },

@@ -1,12 +1,14 @@
-import { ERRORS } from '../errors/index.js';
+import { ERRORS, errorBody } from '../errors/index.js';
 import type { Caller } from '../auth/index.js';
-import type { Exchange } from '../http/index.js';
+import { JSON_TYPE, type Exchange } from '../http/index.js';
 import type { JobView } from './job-store.js';
 import type { JobStore } from './job-store.js';
 
 const DEFAULT_LIST_COUNT = 100;
 const RESULT_TRUE = '{"result":true}';
 const NO_HEADERS: string[] = [];
+const CANCELED_HEADERS = ['content-type', JSON_TYPE];
+const CANCELED_BODY = errorBody(ERRORS.canceled, 'canceled request');
 
 /**
  * ArangoDB's `/_api/job` API (seeds: RestJobHandler), answered on the main thread from the job
@@ -112,7 +114,10 @@ export function sendStoreError(exchange: Exchange, error: unknown): void {
 
 function sendFetched(exchange: Exchange, job: JobView): void {
   if (job.state === 'pending') return exchange.send(204, NO_HEADERS, null);
-  if (job.state === 'cancelled') return exchange.sendError(ERRORS.canceled, 'canceled request');
+  // ArangoDB stores the 410 as the job's answer and sends it with the job's id, as any fetched result.
+  if (job.state === 'cancelled') {
+    return exchange.send(ERRORS.canceled.status, CANCELED_HEADERS, CANCELED_BODY, 'x-arango-async-id', String(job.jobId));
+  }
   const result = job.result!;
   exchange.send(result.status, result.headers, result.body, 'x-arango-async-id', String(job.jobId));
 }

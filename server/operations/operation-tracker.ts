@@ -20,8 +20,22 @@ export interface OperationNotifier {
   forgetAll(): void;
 }
 
-/** Cancel times kept for ids that were cancelled (bounded: the oldest are forgotten first). */
-const CANCELLED_MEMORY = 100_000;
+/** Cancel requests and last progress kept for operations that ended (bounded: the oldest are forgotten first). */
+const ENDED_MEMORY = 100_000;
+/** The reason of a cancel that gave none, as the status body shows it. */
+export const DEFAULT_CANCEL_REASON = 'cancelled by user';
+
+/** The first cancel request of an operation: when, and why. */
+export interface CancelRequest {
+  atMs: number;
+  reason: string;
+}
+
+/** A Map that forgets its oldest entries beyond `ENDED_MEMORY`. */
+function remember<V>(map: Map<number, V>, key: number, value: V): void {
+  map.set(key, value);
+  if (map.size > ENDED_MEMORY) map.delete(map.keys().next().value!);
+}
 
 class LiveOperation {
   readonly createdAtMs: number;
@@ -51,7 +65,9 @@ export class OperationTracker implements JobObserver {
   /** Whether this process still runs the stored job (the recorder holds it until its final event). */
   readonly #isRunning: (jobId: number) => boolean;
   readonly #live = new Map<number, LiveOperation>();
-  readonly #cancelledAt = new Map<number, number>();
+  readonly #cancelRequests = new Map<number, CancelRequest>();
+  /** The last progress an operation reported before it ended (a finished one shows it, 10/10; a cancelled one its partial progress). */
+  readonly #endedProgress = new Map<number, ProgressView>();
   #notifier: OperationNotifier | null = null;
 
   constructor(isRunning: (jobId: number) => boolean) {
@@ -89,6 +105,7 @@ export class OperationTracker implements JobObserver {
    */
   onEnded(jobId: number): boolean {
     const live = this.#live.get(jobId);
+    if (live?.progress != null) remember(this.#endedProgress, jobId, live.progress);
     if (live?.watchers != null || (this.#notifier !== null && this.#notifier.wants(jobId))) return true;
     if (live !== undefined) this.#live.delete(jobId);
     return false;
@@ -106,19 +123,25 @@ export class OperationTracker implements JobObserver {
 
   /** The job table dropped `jobId` because its retention ran out (the table keeps when). */
   onExpired(jobId: number): void {
-    this.#cancelledAt.delete(jobId);
+    this.#cancelRequests.delete(jobId);
+    this.#endedProgress.delete(jobId);
   }
 
   /**
-   * Records a cancel request and returns when the first one came, which is what every later
-   * request reports (cancel is idempotent), also after the job stopped. Bounded like expiries.
+   * Records a cancel request and returns the first one, which is what every later request
+   * reports (cancel is idempotent), also after the job stopped. Bounded like expiries.
    */
-  cancelRequested(jobId: number, nowMs: number): number {
-    const first = this.#cancelledAt.get(jobId);
+  cancelRequested(jobId: number, nowMs: number, reason = DEFAULT_CANCEL_REASON): CancelRequest {
+    const first = this.#cancelRequests.get(jobId);
     if (first !== undefined) return first;
-    this.#cancelledAt.set(jobId, nowMs);
-    if (this.#cancelledAt.size > CANCELLED_MEMORY) this.#cancelledAt.delete(this.#cancelledAt.keys().next().value!);
-    return nowMs;
+    const request = { atMs: nowMs, reason };
+    remember(this.#cancelRequests, jobId, request);
+    return request;
+  }
+
+  /** The first cancel request of the operation, if one came through the operations surface (or /_api/job). */
+  cancelRequestOf(jobId: number): CancelRequest | undefined {
+    return this.#cancelRequests.get(jobId);
   }
 
   /** Id of a finished operation's final event, as its stream sends it. */
@@ -126,8 +149,9 @@ export class OperationTracker implements JobObserver {
     return finalEventId(job, 0);
   }
 
+  /** The operation's current progress, or the last it reported before it ended; null when it never reported any. */
   progressOf(jobId: number): ProgressView | null {
-    return this.#live.get(jobId)?.progress ?? null;
+    return this.#live.get(jobId)?.progress ?? this.#endedProgress.get(jobId) ?? null;
   }
 
   /**

@@ -3,8 +3,8 @@ import type { Caller } from '../auth/index.js';
 import { JSON_TYPE, type Answer, type Exchange } from '../http/index.js';
 import { answerWith, sendStoreError, type GoneJob, type JobStore, type JobSummary, type JobView } from '../jobs/index.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
-import { failureProblem, operationLinks } from './operation-summary.js';
-import type { OperationTracker } from './operation-tracker.js';
+import { failureProblem, finishedSummary, operationLinks } from './operation-summary.js';
+import { DEFAULT_CANCEL_REASON, type OperationTracker } from './operation-tracker.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { ERRORS } from '../errors/index.js';
@@ -36,7 +36,11 @@ export class OperationsApi {
     this.#options = options;
   }
 
-  handle(exchange: Exchange, method: string, rest: string, query: string, caller: Caller, headerOf: (name: string) => string): void {
+  /** `readBody` reads the request's body (call it at once, in uWS's handler); only a cancel has one. */
+  handle(
+    exchange: Exchange, method: string, rest: string, query: string, caller: Caller, headerOf: (name: string) => string,
+    readBody: (onBody: (body: Uint8Array | null) => void) => void,
+  ): void {
     const segments = rest === '' || rest === '/' ? [] : rest.slice(1).split('/');
     if (segments.length === 0) {
       if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
@@ -46,6 +50,17 @@ export class OperationsApi {
     const action = segments.length === 2 ? segments[1] : segments.length === 1 ? '' : null;
     if (action === null || !Number.isSafeInteger(jobId)) {
       return sendProblem(exchange, problem(ERRORS.notFound, `no such resource: /_api/operations${rest}`));
+    }
+    if (action === 'cancel' && method === 'POST') {
+      // `{"reason": "..."}`, read before anything else (uWS hands the body only to the handler it came with).
+      return readBody((bytes) => {
+        const reason = cancelReason(bytes);
+        if (typeof reason !== 'string') return sendProblem(exchange, reason);
+        answerWith(exchange, this.#options.store.get(jobId, caller), (job) => {
+          if (job === undefined) return this.#missing(exchange, jobId, caller);
+          this.#cancel(exchange, job, reason);
+        });
+      });
     }
     answerWith(exchange, this.#options.store.get(jobId, caller), (job) => {
       if (job === undefined) return this.#missing(exchange, jobId, caller);
@@ -62,8 +77,7 @@ export class OperationsApi {
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
         return this.#result(exchange, job);
       case 'cancel':
-        if (method !== 'POST') return sendMethodNotAllowed(exchange, 'POST');
-        return this.#cancel(exchange, job);
+        return sendMethodNotAllowed(exchange, 'POST');
       case 'stream':
         if (method !== 'GET') return sendMethodNotAllowed(exchange, 'GET');
         return this.#stream(exchange, job, query, headerOf, caller);
@@ -72,13 +86,20 @@ export class OperationsApi {
     }
   }
 
-  /** The body of `GET /_api/operations/{id}`, also the answer to a submit (and its replays). */
+  /**
+   * The body of `GET /_api/operations/{id}`, also the answer to a submit (and its replays). As
+   * the seed shows them: `startedAt`, and by outcome `completedAt` with a `result` summary (the
+   * JSON result inline up to 64 KiB, else its link), `failedAt` with the `error` as a problem,
+   * or `cancelledAt` with the `reason`; `progress` keeps what the job last reported.
+   */
   describe(job: JobView, nowMs: number): Record<string, unknown> {
     const status = operationStatus(job);
+    const { tracker } = this.#options;
+    const progress = tracker.progressOf(job.jobId);
     const body: Record<string, unknown> = {
       operationId: String(job.jobId),
       status,
-      progress: status === 'COMPLETED' ? completedProgress(this.#options.tracker.progressOf(job.jobId)) : this.#options.tracker.progressOf(job.jobId),
+      progress: status === 'COMPLETED' ? completedProgress(progress) : progress,
       timestamps: {
         created: iso(job.createdAtMs),
         started: job.startedAtMs === 0 ? null : iso(job.startedAtMs),
@@ -86,23 +107,38 @@ export class OperationsApi {
       },
       links: operationLinks(job.jobId),
     };
-    if (status === 'FAILED') body.error = failureProblem(job);
+    if (job.startedAtMs !== 0) body.startedAt = iso(job.startedAtMs);
+    if (status === 'COMPLETED') {
+      body.completedAt = iso(job.finishedAtMs);
+      body.result = finishedSummary(job).result;
+    } else if (status === 'FAILED') {
+      body.failedAt = iso(job.finishedAtMs);
+      body.error = failureProblem(job);
+    } else if (status === 'CANCELLED') {
+      const request = tracker.cancelRequestOf(job.jobId);
+      body.cancelledAt = iso(request?.atMs ?? job.finishedAtMs);
+      body.reason = request?.reason ?? DEFAULT_CANCEL_REASON;
+    }
     if (job.expiresAtMs !== 0) body.expiresAt = iso(job.expiresAtMs);
     const webhook = this.#options.webhooks?.view(job.jobId);
     if (webhook !== undefined) body.webhook = webhook;
-    if (!isFinalStatus(status)) body.retryAfter = this.#options.tracker.retryAfterSeconds(job, nowMs);
+    if (!isFinalStatus(status)) body.retryAfter = tracker.retryAfterSeconds(job, nowMs);
     return body;
   }
 
   #status(exchange: Exchange, job: JobView): void {
     const nowMs = Date.now();
     const body = this.describe(job, nowMs);
-    const links = operationLinks(job.jobId);
     if (typeof body.retryAfter === 'number') {
       return exchange.send(200, ['content-type', JSON_TYPE, 'retry-after', String(body.retryAfter), 'cache-control', 'no-store'], JSON.stringify(body));
     }
-    // Finished: RFC 9110 303 See Other points at the result; the body still describes the operation.
-    exchange.send(303, ['content-type', JSON_TYPE, 'location', links.result, 'cache-control', 'no-store'], JSON.stringify(body));
+    // Success only: RFC 9110 303 See Other points at the result, and the body still describes
+    // the operation. A FAILED or CANCELLED operation answers 200 with its body, so that clients
+    // that follow redirects (fetch, requests) see the failure rather than land on a raw error.
+    if (body.status === 'COMPLETED') {
+      return exchange.send(303, ['content-type', JSON_TYPE, 'location', operationLinks(job.jobId).result, 'cache-control', 'no-store'], JSON.stringify(body));
+    }
+    exchange.send(200, ['content-type', JSON_TYPE, 'cache-control', 'no-store'], JSON.stringify(body));
   }
 
   #result(exchange: Exchange, job: JobView): void {
@@ -115,18 +151,18 @@ export class OperationsApi {
     sendProblem(exchange, problem(ERRORS.operationNotFinished, detail, { operationId: String(job.jobId), operationStatus: status }));
   }
 
-  #cancel(exchange: Exchange, job: JobView): void {
+  #cancel(exchange: Exchange, job: JobView, reason: string): void {
     const status = operationStatus(job);
     if (status === 'COMPLETED' || status === 'FAILED') {
       return sendProblem(exchange, problem(ERRORS.operationFinished, `the operation is ${status} and keeps its result`, {
         operationId: String(job.jobId), operationStatus: status,
       }));
     }
-    // The first cancel request's time, every time (idempotent); a job cancelled through
-    // /_api/job has none recorded and reports when it ended.
-    const cancelledAtMs = this.#options.tracker.cancelRequested(job.jobId, status === 'CANCELLED' ? job.finishedAtMs : Date.now());
+    // The first cancel request's time and reason, every time (idempotent); a job cancelled
+    // through /_api/job reports when it ended and the default reason.
+    const first = this.#options.tracker.cancelRequested(job.jobId, status === 'CANCELLED' ? job.finishedAtMs : Date.now(), reason);
     if (status !== 'CANCELLED') this.#options.cancelJob(job.jobId);
-    const body = { operationId: String(job.jobId), status: 'CANCELLED' as OperationStatus, cancelledAt: iso(cancelledAtMs) };
+    const body = { operationId: String(job.jobId), status: 'CANCELLED' as OperationStatus, cancelledAt: iso(first.atMs), reason: first.reason };
     exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify(body));
   }
 
@@ -205,6 +241,28 @@ function sendHistory(exchange: Exchange, jobs: JobSummary[], limit: number): voi
   }));
   const next = jobs.length === limit ? String(jobs[jobs.length - 1].jobId) : null;
   exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify({ data, pagination: { limit, next } }));
+}
+
+/** Longest cancel reason kept. */
+const MAX_REASON_LENGTH = 1000;
+
+/** The reason of a cancel's body (none: the default), or the 400 problem of a body that is not `{"reason": string}`. */
+function cancelReason(bytes: Uint8Array | null): string | Problem {
+  if (bytes === null || bytes.length === 0) return DEFAULT_CANCEL_REASON;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return problem(ERRORS.badParameter, 'a cancel body must be JSON: {"reason": "..."}');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return problem(ERRORS.badParameter, 'a cancel body must be a JSON object: {"reason": "..."}');
+  const reason = (parsed as { reason?: unknown }).reason;
+  if (reason === undefined) return DEFAULT_CANCEL_REASON;
+  if (typeof reason !== 'string' || reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
+    return problem(ERRORS.badParameter, `reason must be a string of 1 to ${MAX_REASON_LENGTH} characters`);
+  }
+  return reason;
 }
 
 function completedProgress(progress: ReturnType<OperationTracker['progressOf']>): unknown {

@@ -1,0 +1,80 @@
+// The long-running-operations seed's bodies and the ArangoDB examples it quotes: only success
+// redirects, completion bodies with their times and result, the last progress kept, cancel
+// with a reason (and the partial progress of a job stopped mid-way), and ArangoDB's own
+// examples (`PUT /_api/version` stored, a cancelled job's 410 with its id).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertArangoError, parseJson, waitFor } from './helpers/http.js';
+import { fetchWhenFinished, storeJob } from './helpers/jobs.js';
+import { assertProblem, call, submitOperation, waitForFinal, waitForStatus } from './helpers/operations.js';
+import { startServer, type ServerProcess } from './helpers/server-process.js';
+
+let server: ServerProcess;
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+test('a completed operation answers 303 with completedAt, startedAt, its result inline and its progress kept at 10/10', async () => {
+  const operation = await submitOperation(server.url, '/_admin/steps?count=10&ms=5');
+  const { reply, body } = await waitForFinal(server.url, operation.operationId);
+  assert.equal(body.status, 'COMPLETED');
+  assert.equal(reply.status, 303);
+  assert.equal(body.completedAt, body.timestamps.finished);
+  assert.equal(body.startedAt, body.timestamps.started);
+  assert.deepEqual({ current: body.progress?.current, total: body.progress?.total, percentage: body.progress?.percentage }, { current: 10, total: 10, percentage: 100 });
+  const result = body.result as { status: number; url: string; body?: unknown };
+  assert.equal(result.status, 200);
+  assert.equal(result.url, `/_api/operations/${operation.operationId}/result`);
+  assert.ok(result.body !== undefined, 'a small JSON result is inline');
+});
+
+test('cancel with a reason: the answer and the status body carry it, and the job keeps its partial progress', async () => {
+  const operation = await submitOperation(server.url, '/_admin/steps?count=1000&ms=20');
+  await waitFor('some progress', async () => {
+    const seen = await call(server.url, 'GET', `/_api/operations/${operation.operationId}`);
+    const progress = (parseJson(seen) as { progress?: { current?: number } }).progress;
+    return (progress?.current ?? 0) >= 2 ? true : undefined;
+  });
+  const cancelled = await call(server.url, 'POST', `/_api/operations/${operation.operationId}/cancel`, { 'content-type': 'application/json' },
+    JSON.stringify({ reason: 'no longer needed' }));
+  assert.equal(cancelled.status, 200, cancelled.body);
+  assert.equal((parseJson(cancelled) as { reason: string }).reason, 'no longer needed');
+  const { reply, body } = await waitForFinal(server.url, operation.operationId);
+  assert.equal(reply.status, 200);
+  assert.equal(body.status, 'CANCELLED');
+  assert.equal(body.reason, 'no longer needed');
+  assert.equal(typeof body.cancelledAt, 'string');
+  assert.ok((body.progress?.current ?? 0) >= 2 && (body.progress?.current ?? 0) < 1000, `partial progress kept: ${JSON.stringify(body.progress)}`);
+});
+
+test('a cancel body that is not {"reason": string} is a 400 problem and cancels nothing', async () => {
+  const operation = await submitOperation(server.url, '/_admin/steps?count=1000&ms=20');
+  for (const bad of ['not json', '[1]', '{"reason": 42}', '{"reason": ""}']) {
+    assertProblem(await call(server.url, 'POST', `/_api/operations/${operation.operationId}/cancel`, {}, bad), 400);
+  }
+  const { body } = await waitForStatus(server.url, operation.operationId, ['PENDING', 'PROCESSING']);
+  assert.notEqual(body.status, 'CANCELLED');
+  assert.equal((await call(server.url, 'POST', `/_api/operations/${operation.operationId}/cancel`)).status, 200);
+});
+
+test('ArangoDB\'s example: PUT /_api/version stored with x-arango-async: store, then fetched', async () => {
+  for (const method of ['PUT', 'POST', 'DELETE']) {
+    const jobId = await storeJob(server.url, method, '/_api/version');
+    const fetched = await fetchWhenFinished(server.url, jobId);
+    assert.equal(fetched.status, 200, `${method}: ${fetched.body}`);
+    assert.equal((parseJson(fetched) as { server: string }).server, 'arango');
+  }
+});
+
+test('fetching a cancelled job answers 410 (errorNum 21) with its x-arango-async-id, as ArangoDB stores it', async () => {
+  const jobId = await storeJob(server.url, 'GET', '/_admin/sleep?duration=30');
+  assert.equal((await call(server.url, 'PUT', `/_api/job/${jobId}/cancel`)).status, 200);
+  const fetched = await fetchWhenFinished(server.url, jobId);
+  assertArangoError(fetched, 410, 21);
+  assert.equal(fetched.headers.get('x-arango-async-id'), jobId);
+});
