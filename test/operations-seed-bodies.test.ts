@@ -78,3 +78,20 @@ test('fetching a cancelled job answers 410 (errorNum 21) with its x-arango-async
   assertArangoError(fetched, 410, 21);
   assert.equal(fetched.headers.get('x-arango-async-id'), jobId);
 });
+
+test('a running operation with progress gives estimatedCompletion and pollInterval beside Retry-After; a queued one no estimate', async () => {
+  const operation = await submitOperation(server.url, '/_admin/steps?count=200&ms=20');
+  assert.deepEqual(operation.pollInterval, { recommended: operation.retryAfter, minimum: 1 }, 'already in the 202');
+  const seen = await waitFor('an estimate', async () => {
+    const reply = await call(server.url, 'GET', `/_api/operations/${operation.operationId}`);
+    const body = parseJson(reply) as { estimatedCompletion?: string; retryAfter?: number; pollInterval?: unknown };
+    return body.estimatedCompletion !== undefined ? { reply, body } : undefined;
+  });
+  const estimate = Date.parse(seen.body.estimatedCompletion!);
+  assert.ok(estimate > Date.now() - 1000 && estimate < Date.now() + 60_000, `a near estimate: ${seen.body.estimatedCompletion}`);
+  assert.deepEqual(seen.body.pollInterval, { recommended: Number(seen.reply.headers.get('retry-after')), minimum: 1 });
+  assert.equal((await call(server.url, 'POST', `/_api/operations/${operation.operationId}/cancel`)).status, 200);
+  const { body } = await waitForFinal(server.url, operation.operationId);
+  assert.equal(body.estimatedCompletion, undefined, 'a finished operation has none');
+  assert.equal(body.pollInterval, undefined);
+});

@@ -159,17 +159,23 @@ export class OperationTracker implements JobObserver {
    * (time left, clamped to 1-60 s), else 1 s for a queued job and 2 s for a running one.
    */
   retryAfterSeconds(job: JobView, nowMs: number): number {
-    const live = this.#live.get(job.jobId);
-    const progress = live?.progress;
-    if (live !== undefined && progress?.current != null && progress.total != null && live.firstProgressAtMs !== 0) {
-      const elapsedMs = nowMs - live.firstProgressAtMs;
-      const done = progress.current - live.firstProgressCurrent;
-      if (elapsedMs > 0 && done > 0) {
-        const remainingMs = ((progress.total - progress.current) / done) * elapsedMs;
-        return Math.min(60, Math.max(1, Math.ceil(remainingMs / 1000)));
-      }
-    }
+    const remainingMs = this.remainingMs(job.jobId, nowMs);
+    if (remainingMs !== undefined) return Math.min(60, Math.max(1, Math.ceil(remainingMs / 1000)));
     return job.startedAtMs === 0 ? 1 : 2;
+  }
+
+  /**
+   * How long the operation still needs, from the rate of its progress since its first report
+   * (current/total); undefined while that is unknown (no progress with a total yet, or none made).
+   */
+  remainingMs(jobId: number, nowMs: number): number | undefined {
+    const live = this.#live.get(jobId);
+    const progress = live?.progress;
+    if (live === undefined || progress?.current == null || progress.total == null || live.firstProgressAtMs === 0) return undefined;
+    const elapsedMs = nowMs - live.firstProgressAtMs;
+    const done = progress.current - live.firstProgressCurrent;
+    if (!(elapsedMs > 0 && done > 0)) return undefined;
+    return Math.max(0, ((progress.total - progress.current) / done) * elapsedMs);
   }
 
   /**

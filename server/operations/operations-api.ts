@@ -122,7 +122,14 @@ export class OperationsApi {
     if (job.expiresAtMs !== 0) body.expiresAt = iso(job.expiresAtMs);
     const webhook = this.#options.webhooks?.view(job.jobId);
     if (webhook !== undefined) body.webhook = webhook;
-    if (!isFinalStatus(status)) body.retryAfter = tracker.retryAfterSeconds(job, nowMs);
+    if (!isFinalStatus(status)) {
+      body.retryAfter = tracker.retryAfterSeconds(job, nowMs);
+      // Polling hints (Azure's and AIP-151's clients read them): the recommended interval is
+      // Retry-After's; the estimate only when the progress rate gives one.
+      body.pollInterval = { recommended: body.retryAfter, minimum: MIN_POLL_SECONDS };
+      const remainingMs = tracker.remainingMs(job.jobId, nowMs);
+      if (remainingMs !== undefined) body.estimatedCompletion = iso(nowMs + remainingMs);
+    }
     return body;
   }
 
@@ -242,6 +249,9 @@ function sendHistory(exchange: Exchange, jobs: JobSummary[], limit: number): voi
   const next = jobs.length === limit ? String(jobs[jobs.length - 1].jobId) : null;
   exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify({ data, pagination: { limit, next } }));
 }
+
+/** The shortest poll interval a client is asked to keep, seconds. */
+const MIN_POLL_SECONDS = 1;
 
 /** Longest cancel reason kept. */
 const MAX_REASON_LENGTH = 1000;
