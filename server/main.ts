@@ -3,7 +3,7 @@ import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
 import { defaultQueuedPerUser, firstJobIdAt, JobRecorder, recoverUnfinishedJobs, UserLimits, type JobStore } from './jobs/index.js';
-import { createLogger, ServerMetrics } from './observability/index.js';
+import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
 import { LmdbJobStore } from './stores/lmdb/index.js';
@@ -61,6 +61,7 @@ async function main(argv: readonly string[]): Promise<void> {
   engine.raiseFirstJobId(store.firstJobId(Date.now()));
   const recovery = await store.recover();
   const metrics = new ServerMetrics(engine);
+  const jobLog = new JobLog(logger, options.logJobs || options.logLevel === 'debug' || options.logLevel === 'trace');
   const webhooks = createWebhooks(options, logger);
   const limits = new UserLimits({
     maxQueuedPerUser: options.maxQueuedPerUser ?? defaultQueuedPerUser(options.maximalQueueSize, options.authentication),
@@ -71,6 +72,7 @@ async function main(argv: readonly string[]): Promise<void> {
     engine, store, metrics, limits,
     onStoreError: (error, jobId) => logger.error({ err: error, jobId }, 'the job store refused a write: the job\'s outcome was not kept'),
     resumesAfterRestart: options.databaseDirectory !== undefined,
+    jobLog,
   });
   const tracker = new OperationTracker((jobId) => recorder.isRunning(jobId));
   recorder.setObserver(tracker);
@@ -87,15 +89,16 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const api = new OperationsApi({
     store, engine, tracker, webhooks, retentionMs: options.retentionMs,
-    cancelJob: (jobId) => {
+    cancelJob: (jobId, reason) => {
       recorder.cancelRequested(jobId);
+      jobLog.cancelRequested(jobId, reason);
       return metrics.timeCancel(jobId, (id) => engine.cancel(id));
     },
   });
   const submit = new OperationSubmit({ store, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({
     engine, store, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
-    operations: { api, submit, tracker }, limits, recorder,
+    operations: { api, submit, tracker }, limits, recorder, jobLog,
   });
   if (recovery.unfinished.length > 0) {
     const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);
@@ -105,7 +108,10 @@ async function main(argv: readonly string[]): Promise<void> {
   setInterval(() => {
     if (sweeping) return; // a slow store: one sweep at a time
     sweeping = true;
-    store.expire(Date.now(), (jobId) => tracker.onExpired(jobId)).then(
+    store.expire(Date.now(), (jobId) => {
+      tracker.onExpired(jobId);
+      jobLog.expired(jobId);
+    }).then(
       () => { sweeping = false; },
       (error: Error) => {
         sweeping = false;

@@ -49,6 +49,7 @@ test('no arguments give the documented defaults', () => {
     webhookMaxConcurrent: 64,
     webhookMaxPerHost: 8,
     webhookMaxQueued: 4096,
+    logJobs: false,
     databaseDirectory: undefined,
     databaseWaitForSync: false,
   });
@@ -66,6 +67,7 @@ test('--name value and --name=value set every option alike', () => {
     '--server.max-stored-per-user', '20', '--server.rate-limit', '5',
     '--webhook.max-attempts', '3', '--webhook.timeout', '2.5', '--webhook.max-concurrent', '16', '--webhook.max-per-host', '2',
     '--webhook.max-queued', '50', '--database.directory', 'data', '--database.wait-for-sync', 'true',
+    '--log.jobs', 'true',
   ];
   const joined: string[] = [];
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
@@ -77,7 +79,7 @@ test('--name value and --name=value set every option alike', () => {
     webhookAllow: ['127.0.0.1', 'hooks.example.com'], webhookSecret: 'w', webhookMaxAttempts: 3,
     demoHandlers: true, maxQueuedPerUser: 10, maxStoredPerUser: 20, rateLimit: 5,
     webhookTimeoutMs: 2500, webhookMaxConcurrent: 16, webhookMaxPerHost: 2, webhookMaxQueued: 50,
-    databaseDirectory: resolve('data'), databaseWaitForSync: true,
+    databaseDirectory: resolve('data'), databaseWaitForSync: true, logJobs: true,
   };
   assert.deepEqual(parse(spaced), expected);
   assert.deepEqual(parse(joined), expected);
@@ -181,7 +183,7 @@ test('help lists every option with its default, aligned', () => {
     '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--webhook.timeout', '--webhook.max-concurrent',
     '--webhook.max-per-host', '--webhook.max-queued', '--server.demo-handlers',
     '--server.max-queued-per-user', '--server.max-stored-per-user', '--server.rate-limit',
-    '--database.directory', '--database.wait-for-sync', '--help',
+    '--database.directory', '--database.wait-for-sync', '--log.jobs', '--help',
   ];
   const optionLines = help.split('\n').filter((line) => line.startsWith('  --'));
   assert.equal(optionLines.length, names.length);

@@ -56,6 +56,8 @@ export interface ServerOptions {
   webhookMaxPerHost: number;
   /** Deliveries waiting for a free slot before the oldest of the busiest origin is dropped. */
   webhookMaxQueued: number;
+  /** One log line per job transition (submitted, started, retrying, finished, cancel requested, expired). */
+  logJobs: boolean;
   /** Absolute path of the durable store (LMDB); undefined: jobs live in memory only. */
   databaseDirectory: string | undefined;
   /** Answer writes only once they reached the disk (fsync), for power-loss durability. */
@@ -285,6 +287,11 @@ const RATE_LIMIT: OptionSpec<number> = {
   defaultValue: () => 0, parse: integerIn(0, 1_000_000, 'an integer from 0 to 1000000'),
 };
 
+const LOG_JOBS: OptionSpec<boolean> = {
+  name: '--log.jobs', valueName: 'true|false',
+  help: 'log one line per job transition: submitted, started, retrying, finished (outcome, duration), cancel requested (reason), expired; also on at --log.level debug',
+  defaultValue: () => false, implicitValue: 'true', parse: parseBoolean,
+};
 const DATABASE_DIRECTORY: OptionSpec<string | undefined> = {
   name: '--database.directory', valueName: 'PATH',
   help: 'keep stored jobs and results in this directory (LMDB): they survive a crash or restart (created if missing)',
@@ -302,7 +309,7 @@ const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
   WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
   DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
-  DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC,
+  DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC, LOG_JOBS,
 ];
 const SPECS_BY_NAME: ReadonlyMap<string, OptionSpec<unknown>> = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
@@ -371,6 +378,7 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     webhookMaxConcurrent: read(WEBHOOK_MAX_CONCURRENT),
     webhookMaxPerHost: read(WEBHOOK_MAX_PER_HOST),
     webhookMaxQueued: read(WEBHOOK_MAX_QUEUED),
+    logJobs: read(LOG_JOBS),
     databaseDirectory: read(DATABASE_DIRECTORY),
     databaseWaitForSync: read(DATABASE_WAIT_FOR_SYNC),
   };

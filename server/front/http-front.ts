@@ -5,7 +5,7 @@ import { ANY_OWNER, AuthRefusal, UNAUTHORIZED, type Authenticator, type Caller }
 import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError } from '../errors/index.js';
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimits } from '../jobs/index.js';
-import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type ServerMetrics } from '../observability/index.js';
+import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type JobLog, type ServerMetrics } from '../observability/index.js';
 import { mountOperationsSocket, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 
@@ -19,9 +19,12 @@ export interface HttpFrontOptions {
   operations: { api: OperationsApi; submit: OperationSubmit; tracker: OperationTracker };
   limits: UserLimits;
   recorder: JobRecorder;
+  jobLog: JobLog;
 }
 
 const NO_HEADERS: string[] = [];
+/** How the lifecycle log names the modes. */
+const MODE_NAMES: Record<number, string> = { [MODE_BLOCKING]: 'blocking', [MODE_FIRE]: 'fire-and-forget', [MODE_STORE]: 'stored' };
 const JSON_HEADERS = ['content-type', JSON_TYPE];
 const AUTH_BODY_LIMIT = 64 * 1024;
 /** Bodies the operations surface reads itself (a cancel's reason). */
@@ -78,6 +81,7 @@ export class HttpFront {
   readonly #operations: HttpFrontOptions['operations'];
   readonly #limits: UserLimits;
   readonly #recorder: JobRecorder;
+  readonly #jobLog: JobLog;
   /** What handlers see as `ctx.user`, one frozen object per caller. */
   readonly #jobUsers = new Map<string, JobUser>();
   #listenSocket: us_listen_socket | null = null;
@@ -91,11 +95,13 @@ export class HttpFront {
     this.#maxBodySize = options.maxBodySize;
     this.#jobApi = new JobApi(this.#store, (jobId) => {
       this.#recorder.cancelRequested(jobId);
+      this.#jobLog.cancelRequested(jobId, 'cancelled by user');
       return this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id));
     });
     this.#operations = options.operations;
     this.#limits = options.limits;
     this.#recorder = options.recorder;
+    this.#jobLog = options.jobLog;
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#store, options.operations.tracker, (authorization, clientAddress) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
@@ -272,6 +278,7 @@ export class HttpFront {
       return this.#inlineError(exchange, mapped, mapped.message, mode);
     }
     if (limits.enabled) limits.submitted(jobId, caller.username);
+    if (this.#jobLog.enabled) this.#logSubmitted(plan, jobId);
     if (mode === MODE_BLOCKING) {
       const blocking = exchange as BlockingExchange;
       blocking.jobId = jobId;
@@ -312,11 +319,17 @@ export class HttpFront {
         return this.#store.remove(jobId, ANY_OWNER).then(() => this.#inlineError(exchange, mapped, mapped.message, mode));
       }
       if (this.#limits.enabled) this.#limits.submitted(jobId, caller.username);
+      if (this.#jobLog.enabled) this.#logSubmitted(plan, jobId);
       return submit.accepted(jobId, nowMs, plan.intent!, caller, plan.arangoStore).then((answer) => this.#answer(exchange, answer, mode));
     }).catch((error: unknown) => {
       sendStoreError(exchange, error);
       this.#metrics.countRequest(mode, exchange.status);
     });
+  }
+
+  #logSubmitted(plan: SubmitPlan, jobId: number): void {
+    const route = this.#engine.routes.routes[plan.routeIndex];
+    this.#jobLog.submitted(jobId, plan.caller.username, `${plan.request.method} ${route.path}`, MODE_NAMES[plan.mode] ?? 'unknown');
   }
 
   #jobUserOf(caller: Caller): JobUser {

@@ -2,7 +2,7 @@ import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult } from '.
 import { ANY_OWNER } from '../auth/index.js';
 import { errorBody, failureAnswer, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
 import { JSON_TYPE, type Exchange } from '../http/index.js';
-import { MODE_BLOCKING, type ServerMetrics } from '../observability/index.js';
+import { MODE_BLOCKING, type JobLog, type ServerMetrics } from '../observability/index.js';
 import type { JobView, StoredResult } from './job-store.js';
 import type { JobStore } from './job-store.js';
 import type { UserLimits } from './user-limits.js';
@@ -41,6 +41,8 @@ export interface JobRecorderOptions {
    * than recorded as cancelled. A job a client cancelled is recorded as always.
    */
   resumesAfterRestart?: boolean;
+  /** Lifecycle lines (`--log.jobs`); told every transition. */
+  jobLog?: JobLog;
 }
 
 const JSON_HEADERS = ['content-type', JSON_TYPE];
@@ -68,6 +70,7 @@ export class JobRecorder {
   readonly #drainResults = new Set<number>();
   #draining = false;
   readonly #resumesAfterRestart: boolean;
+  readonly #jobLog: JobLog | undefined;
   /** Stored jobs a client asked to cancel (until their final event). */
   readonly #cancelRequests = new Set<number>();
 
@@ -77,6 +80,7 @@ export class JobRecorder {
     this.#limits = options.limits;
     this.#onStoreError = options.onStoreError;
     this.#resumesAfterRestart = options.resumesAfterRestart === true;
+    this.#jobLog = options.jobLog?.enabled === true ? options.jobLog : undefined;
     options.engine.subscribe(this.#onJobEvent);
   }
 
@@ -129,6 +133,7 @@ export class JobRecorder {
 
   readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void => {
     this.#metrics.countJobEvent(kind, jobId);
+    if (this.#jobLog !== undefined) this.#jobLog.transition(kind, jobId, data);
     if (kind !== 'progress' && kind !== 'queued' && kind !== 'retrying') this.#limits.leftQueue(jobId);
     if (kind === 'running') {
       const job = this.#stored.get(jobId);

@@ -21,7 +21,7 @@ export interface OperationsApiOptions {
   webhooks: OperationWebhooks | null;
   retentionMs: number;
   /** The engine's cancel, timed by the metrics; false when the engine no longer held the job. */
-  cancelJob: (jobId: number) => boolean;
+  cancelJob: (jobId: number, reason: string) => boolean;
 }
 
 /**
@@ -168,7 +168,7 @@ export class OperationsApi {
     // The first cancel request's time and reason, every time (idempotent); a job cancelled
     // through /_api/job reports when it ended and the default reason.
     const first = this.#options.tracker.cancelRequested(job.jobId, status === 'CANCELLED' ? job.finishedAtMs : Date.now(), reason);
-    if (status !== 'CANCELLED') this.#options.cancelJob(job.jobId);
+    if (status !== 'CANCELLED') this.#options.cancelJob(job.jobId, first.reason);
     const body = { operationId: String(job.jobId), status: 'CANCELLED' as OperationStatus, cancelledAt: iso(first.atMs), reason: first.reason };
     exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify(body));
   }
