@@ -50,8 +50,14 @@ async function history(headers: Record<string, string>, query = ''): Promise<His
   return parseJson(reply) as HistoryPage;
 }
 
-test('without credentials the operations surface answers 401', async () => {
-  assert.equal((await call(server.url, 'GET', '/_api/operations')).status, 401);
+test('without credentials the operations surface answers 401 as a problem (application/problem+json), with WWW-Authenticate', async () => {
+  for (const path of ['/_api/operations', '/_api/operations/123', '/_api/operations/123/stream']) {
+    const reply = await call(server.url, 'GET', path);
+    const body = assertProblem(reply, 401);
+    assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(body.title, 'Unauthorized');
+    assert.match(reply.headers.get('www-authenticate') ?? '', /^Bearer /);
+  }
   assert.equal((await call(server.url, 'GET', '/_api/version', { prefer: 'respond-async' })).status, 401);
 });
 

@@ -95,3 +95,11 @@ test('a running operation with progress gives estimatedCompletion and pollInterv
   assert.equal(body.estimatedCompletion, undefined, 'a finished operation has none');
   assert.equal(body.pollInterval, undefined);
 });
+
+test('HEAD works on /stream as on every GET route: the stream\'s headers, no body', async () => {
+  const operation = await submitOperation(server.url, '/_api/version');
+  const reply = await call(server.url, 'HEAD', `/_api/operations/${operation.operationId}/stream`);
+  assert.equal(reply.status, 200);
+  assert.match(reply.headers.get('content-type') ?? '', /^text\/event-stream/);
+  assert.equal(reply.body, '');
+});

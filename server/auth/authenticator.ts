@@ -15,7 +15,7 @@ export { hashPassword, readUsersFile, UsersFileError, type UserEntry } from './a
 export class AuthRefusal {
   readonly status: number;
   readonly errorNum: number;
-  constructor(error: ServerError, readonly message: string, readonly retryAfterSeconds = 0) {
+  constructor(readonly error: ServerError, readonly message: string, readonly retryAfterSeconds = 0) {
     this.status = error.status;
     this.errorNum = error.errorNum;
   }

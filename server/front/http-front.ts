@@ -6,7 +6,7 @@ import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError 
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type JobLog, type ServerMetrics } from '../observability/index.js';
-import { mountOperationsSocket, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
+import { mountOperationsSocket, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 
 export interface HttpFrontOptions {
@@ -170,7 +170,7 @@ export class HttpFront {
       this.#jobApi.handle(exchange, method, path.slice(9), query, caller);
       return this.#metrics.countRequest(MODE_INLINE, exchange.status);
     }
-    if (path.startsWith('/_api/operations') && (path.length === 16 || path.charCodeAt(16) === 0x2f)) {
+    if (isOperationsPath(path)) {
       this.#operations.api.handle(exchange, method, path.slice(16), query, caller, (name) => req.getHeader(name),
         (onBody) => (body !== undefined ? onBody(body) : readBody(req as HttpRequest, exchange, OPERATION_BODY_LIMIT, onBody)));
       return this.#metrics.countRequest(MODE_INLINE, exchange.status);
@@ -352,15 +352,20 @@ export class HttpFront {
     req: HttpRequest, exchange: Exchange, authorization: string, method: string, path: string, query: string, headers: string[],
   ): void {
     const outcome = this.#authenticator.verify(authorization, clientAddress(exchange));
-    if (outcome instanceof AuthRefusal) return this.#refuse(exchange, outcome);
+    if (outcome instanceof AuthRefusal) return this.#refuse(exchange, outcome, path);
     if (!(outcome instanceof Promise)) return this.#route(req, exchange, method, path, query, headers, outcome, undefined);
     whenAuthenticated(req, exchange, this.#maxBodySize, headers, outcome,
       (request, caller) => this.#route(request, exchange, method, path, query, headers, caller, request.body),
-      (refusal) => this.#refuse(exchange, refusal));
+      (refusal) => this.#refuse(exchange, refusal, path));
   }
 
-  #refuse(exchange: Exchange, refusal: AuthRefusal): void {
-    if (refusal === UNAUTHORIZED) exchange.send(401, UNAUTHORIZED_HEADERS, UNAUTHORIZED_BODY);
+  /** `path`: the operations surface answers its refusals as RFC 9457 problems, the ArangoDB surface with ArangoDB's body. */
+  #refuse(exchange: Exchange, refusal: AuthRefusal, path: string): void {
+    if (isOperationsPath(path)) {
+      const answer = problemAnswer(problem(refusal.error, refusal.message));
+      const extra = refusal === UNAUTHORIZED ? ['www-authenticate', UNAUTHORIZED_HEADERS[3]] : refusal.retryAfterSeconds > 0 ? ['retry-after', String(refusal.retryAfterSeconds)] : [];
+      exchange.answer({ ...answer, headers: [...answer.headers, ...extra] });
+    } else if (refusal === UNAUTHORIZED) exchange.send(401, UNAUTHORIZED_HEADERS, UNAUTHORIZED_BODY);
     else if (refusal.retryAfterSeconds > 0) exchange.send(refusal.status, JSON_HEADERS, refusalBody(refusal), 'retry-after', String(refusal.retryAfterSeconds));
     else exchange.send(refusal.status, JSON_HEADERS, refusalBody(refusal));
     this.#metrics.countRequest(MODE_INLINE, refusal.status);
@@ -389,7 +394,7 @@ export class HttpFront {
       const password = typeof credentials.password === 'string' ? credentials.password : '';
       this.#authenticator.issueToken(credentials.username, password, address).then((token) => {
         if (token === UNAUTHORIZED) return this.#inlineError(exchange, ERRORS.wrongCredentials, 'Wrong credentials');
-        if (token instanceof AuthRefusal) return this.#refuse(exchange, token);
+        if (token instanceof AuthRefusal) return this.#refuse(exchange, token, '/_open/auth');
         exchange.send(200, JSON_HEADERS, JSON.stringify({ jwt: token }));
         this.#metrics.countRequest(MODE_INLINE, 200);
       }, (error: Error) => this.#inlineError(exchange, ERRORS.internal, `password verification failed: ${error.message}`));
@@ -422,6 +427,10 @@ interface SubmitPlan {
   intent: SubmitIntent | null;
   /** Stored with `x-arango-async: store`: ArangoDB's answer and retention apply. */
   arangoStore: boolean;
+}
+
+function isOperationsPath(path: string): boolean {
+  return path.startsWith('/_api/operations') && (path.length === 16 || path.charCodeAt(16) === 0x2f);
 }
 
 /** The peer's address, the key of the failed-login throttle; read while uWS's handler runs. */

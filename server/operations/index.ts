@@ -2,5 +2,6 @@
 export { OperationSubmit, type SubmitIntent } from './operation-submit.js';
 export { OperationTracker } from './operation-tracker.js';
 export { OperationWebhooks } from './operation-webhooks.js';
-export { OperationsApi } from './operations-api.js';
+export { OperationsApi, problemAnswer } from './operations-api.js';
+export { problem } from './problem.js';
 export { mountOperationsSocket } from './operations-socket.js';

@@ -13,6 +13,7 @@ import { SseStream } from './sse-stream.js';
 const DEFAULT_HISTORY_LIMIT = 20;
 const PROBLEM_HEADERS: readonly string[] = ['content-type', PROBLEM_CONTENT_TYPE];
 const MAX_HISTORY_LIMIT = 1000;
+const SSE_HEAD_HEADERS: readonly string[] = ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache'];
 
 export interface OperationsApiOptions {
   store: JobStore;
@@ -79,6 +80,8 @@ export class OperationsApi {
       case 'cancel':
         return sendMethodNotAllowed(exchange, 'POST');
       case 'stream':
+        // HEAD as on every GET route: the stream's headers, no stream.
+        if (method === 'HEAD') return exchange.send(200, SSE_HEAD_HEADERS, null);
         if (method !== 'GET') return sendMethodNotAllowed(exchange, 'GET');
         return this.#stream(exchange, job, query, headerOf, caller);
       default:
