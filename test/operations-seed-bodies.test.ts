@@ -103,3 +103,36 @@ test('HEAD works on /stream as on every GET route: the stream\'s headers, no bod
   assert.match(reply.headers.get('content-type') ?? '', /^text\/event-stream/);
   assert.equal(reply.body, '');
 });
+
+test('history pages as the seed does: page and size with totalElements, items with completedAt and duration in seconds; unknown or malformed parameters are 400', async (t) => {
+  const own = await startServer();
+  t.after(() => own.stop());
+  const ids: string[] = [];
+  for (let index = 0; index < 5; index++) {
+    const operation = await submitOperation(own.url, '/_api/version');
+    await waitForFinal(own.url, operation.operationId);
+    ids.push(operation.operationId);
+  }
+  const newestFirst = [...ids].reverse();
+  const page = async (query: string): Promise<{ data: Array<Record<string, unknown>>; pagination: Record<string, unknown> }> => {
+    const reply = await call(own.url, 'GET', `/_api/operations${query}`);
+    assert.equal(reply.status, 200, reply.body);
+    return parseJson(reply) as { data: Array<Record<string, unknown>>; pagination: Record<string, unknown> };
+  };
+  const first = await page('?status=COMPLETED&page=0&size=2');
+  assert.deepEqual(first.data.map((item) => item.operationId), newestFirst.slice(0, 2));
+  assert.deepEqual(first.pagination, { page: 0, size: 2, totalElements: 5 });
+  const third = await page('?status=COMPLETED&page=2&size=2');
+  assert.deepEqual(third.data.map((item) => item.operationId), newestFirst.slice(4));
+  const item = first.data[0];
+  assert.equal(item.completedAt, (item.timestamps as { finished: string }).finished);
+  assert.equal(typeof item.duration, 'number');
+  assert.ok((item.duration as number) < 60, 'seconds, not milliseconds');
+  const cursor = await page('?limit=3');
+  assert.equal(cursor.pagination.totalElements, 5);
+  assert.equal(cursor.pagination.next, newestFirst[2]);
+  assert.equal((await page('?status=FAILED')).pagination.totalElements, 0);
+  for (const bad of ['?sort=asc', '?limit=0', '?limit=x', '?page=-1', '?size=0', '?page=1&after=5', '?status=', '?after=abc']) {
+    assertProblem(await call(own.url, 'GET', `/_api/operations${bad}`), 400);
+  }
+});

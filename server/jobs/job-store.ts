@@ -219,6 +219,8 @@ export interface JobStore {
   gone(jobId: number, caller: Caller): Promise<GoneJob | undefined>;
   /** Jobs stored for `owner`, in any state (the per-user bound on unfetched results). */
   countOwnedBy(owner: string): Promise<number>;
+  /** How many jobs `history` could page through for the caller with `filter` (kept as counts, not counted). */
+  historyCount(caller: Caller, filter?: JobStatusFilter): Promise<number>;
   /**
    * The job a live `Idempotency-Key` of `owner` names, with the fingerprint of the request it
    * was first used for; undefined when the key is unknown or expired. A key lives until its

@@ -220,37 +220,83 @@ export class OperationsApi {
     }));
   }
 
+  /**
+   * The history, newest first, as the seed pages it: by cursor (`limit`, `after` =
+   * `pagination.next`, O(limit)), or by `page` and `size` (O(page × size): the pages before are
+   * walked); both with `totalElements`, from counts kept per owner and status. A query
+   * parameter it does not know, or a malformed one, is 400: nothing is silently ignored.
+   */
   #history(exchange: Exchange, query: string, caller: Caller): void {
     const params = new URLSearchParams(query);
-    const limitText = params.get('limit');
-    const limit = limitText === null || limitText === '' ? DEFAULT_HISTORY_LIMIT : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
-      return sendProblem(exchange, problem(ERRORS.badParameter, `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`));
+    for (const name of params.keys()) {
+      if (!HISTORY_PARAMETERS.has(name)) {
+        return sendProblem(exchange, problem(ERRORS.badParameter, `unknown query parameter "${name}": expecting ${[...HISTORY_PARAMETERS].join(', ')}`));
+      }
     }
     const statusText = params.get('status');
-    const filter = statusText === null || statusText === '' ? undefined : STATUS_FILTERS[statusText.toUpperCase() as keyof typeof STATUS_FILTERS];
-    if (statusText !== null && statusText !== '' && filter === undefined) {
+    const filter = statusText === null ? undefined : STATUS_FILTERS[statusText.toUpperCase() as keyof typeof STATUS_FILTERS];
+    if (statusText !== null && filter === undefined) {
       return sendProblem(exchange, problem(ERRORS.badParameter, `status must be one of ${Object.keys(STATUS_FILTERS).join(', ')}`));
     }
+    const paged = params.has('page') || params.has('size');
+    if (paged && (params.has('limit') || params.has('after'))) {
+      return sendProblem(exchange, problem(ERRORS.badParameter, 'page and size page by number; limit and after by cursor: use one or the other'));
+    }
+    const { store } = this.#options;
+    if (paged) {
+      const size = integerParameter(params.get('size'), DEFAULT_HISTORY_LIMIT, 1, MAX_HISTORY_LIMIT);
+      const page = integerParameter(params.get('page'), 0, 0, MAX_HISTORY_PAGE);
+      if (size === undefined) return sendProblem(exchange, problem(ERRORS.badParameter, `size must be an integer from 1 to ${MAX_HISTORY_LIMIT}`));
+      if (page === undefined) return sendProblem(exchange, problem(ERRORS.badParameter, `page must be an integer from 0 to ${MAX_HISTORY_PAGE}`));
+      const listed = Promise.all([store.history(caller, (page + 1) * size, Infinity, filter), store.historyCount(caller, filter)]);
+      return answerWith(exchange, listed, ([jobs, totalElements]) => {
+        sendHistory(exchange, jobs.slice(page * size), { page, size, totalElements });
+      });
+    }
+    const limit = integerParameter(params.get('limit'), DEFAULT_HISTORY_LIMIT, 1, MAX_HISTORY_LIMIT);
+    if (limit === undefined) return sendProblem(exchange, problem(ERRORS.badParameter, `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`));
     const after = params.get('after');
-    const before = after === null || after === '' ? Infinity : Number(after);
-    if (!(before === Infinity || (Number.isSafeInteger(before) && before > 0))) {
+    const before = after === null ? Infinity : /^[1-9]\d{0,15}$/.test(after) ? Number(after) : NaN;
+    if (!(before === Infinity || Number.isSafeInteger(before))) {
       return sendProblem(exchange, problem(ERRORS.badParameter, 'after must be a cursor from pagination.next'));
     }
-    answerWith(exchange, this.#options.store.history(caller, limit, before, filter), (jobs) => sendHistory(exchange, jobs, limit));
+    const listed = Promise.all([store.history(caller, limit, before, filter), store.historyCount(caller, filter)]);
+    answerWith(exchange, listed, ([jobs, totalElements]) => {
+      sendHistory(exchange, jobs, { limit, next: jobs.length === limit ? String(jobs[jobs.length - 1].jobId) : null, totalElements });
+    });
   }
 }
 
-function sendHistory(exchange: Exchange, jobs: JobSummary[], limit: number): void {
-  const data = jobs.map((job) => ({
-    operationId: String(job.jobId),
-    status: operationStatus(job),
-    timestamps: { created: iso(job.createdAtMs), started: job.startedAtMs === 0 ? null : iso(job.startedAtMs), finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs) },
-    duration: job.finishedAtMs === 0 || job.startedAtMs === 0 ? null : job.finishedAtMs - job.startedAtMs,
-    links: operationLinks(job.jobId),
-  }));
-  const next = jobs.length === limit ? String(jobs[jobs.length - 1].jobId) : null;
-  exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify({ data, pagination: { limit, next } }));
+/** What the history accepts. */
+const HISTORY_PARAMETERS: ReadonlySet<string> = new Set(['status', 'limit', 'after', 'page', 'size']);
+/** Pages beyond this would walk a million jobs per request. */
+const MAX_HISTORY_PAGE = 1000;
+
+/** A whole number from `min` to `max`, or `fallback` when absent; undefined when malformed. */
+function integerParameter(text: string | null, fallback: number, min: number, max: number): number | undefined {
+  if (text === null) return fallback;
+  if (!/^\d{1,9}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value >= min && value <= max ? value : undefined;
+}
+
+function sendHistory(exchange: Exchange, jobs: JobSummary[], pagination: Record<string, unknown>): void {
+  const data = jobs.map((job) => {
+    const status = operationStatus(job);
+    const item: Record<string, unknown> = {
+      operationId: String(job.jobId),
+      status,
+      timestamps: { created: iso(job.createdAtMs), started: job.startedAtMs === 0 ? null : iso(job.startedAtMs), finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs) },
+      // Seconds, as the seed's history shows it.
+      duration: job.finishedAtMs === 0 || job.startedAtMs === 0 ? null : (job.finishedAtMs - job.startedAtMs) / 1000,
+      links: operationLinks(job.jobId),
+    };
+    if (status === 'COMPLETED') item.completedAt = iso(job.finishedAtMs);
+    else if (status === 'FAILED') item.failedAt = iso(job.finishedAtMs);
+    else if (status === 'CANCELLED') item.cancelledAt = iso(job.finishedAtMs);
+    return item;
+  });
+  exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify({ data, pagination }));
 }
 
 /** The shortest poll interval a client is asked to keep, seconds. */

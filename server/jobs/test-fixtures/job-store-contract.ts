@@ -6,6 +6,9 @@ import type { JobStore } from '../job-store.js';
 import type { JobView, StoredResult } from '../job-store.js';
 import { durabilityContract } from './job-store-durability.js';
 import { ALICE, BOB, commandArbitrary, newJob, ReferenceJobStore, ROOT, run, type ModelTarget } from './reference-job-store.js';
+import type { JobStatusFilter } from '../job-store.js';
+
+const HISTORY_FILTERS: readonly JobStatusFilter[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 
 /*
  * The conformance suite of the job store contract (job-store.ts): every store runs it, as
@@ -443,6 +446,13 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
               assert.equal(opened.store.size, reference.size);
               assert.deepStrictEqual(storeIds, referenceIds);
               assert.equal(storeIds.size, opened.store.size, 'every job that left the store was reported');
+            }
+            // The counts kept per owner and status agree with what history pages through.
+            for (const caller of [ALICE, BOB, ROOT]) {
+              for (const filter of [undefined, ...HISTORY_FILTERS]) {
+                const expected = reference.history(caller, Infinity, Infinity, filter).length;
+                assert.equal(await opened.store.historyCount(caller, filter), expected, `historyCount(${caller.username}, ${filter ?? 'all'})`);
+              }
             }
           } finally {
             await opened.store.close();

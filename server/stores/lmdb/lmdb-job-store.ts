@@ -381,6 +381,10 @@ export class LmdbJobStore implements JobStore {
     return Promise.resolve(this.#table.gone(jobId, caller));
   }
 
+  historyCount(caller: Caller, filter?: JobStatusFilter): Promise<number> {
+    return Promise.resolve(this.#table.count(caller, filter));
+  }
+
   countOwnedBy(owner: string): Promise<number> {
     return Promise.resolve(this.#table.countOwnedBy(owner));
   }

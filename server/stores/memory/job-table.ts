@@ -59,6 +59,8 @@ export interface JobTable {
    * never issued, so that nobody learns which ids are other users' jobs.
    */
   gone(jobId: number, caller: Caller): GoneJob | undefined;
+  /** Jobs visible to the caller, optionally only those matching `filter`: from counts kept per owner and status, O(owners) at most. */
+  count(caller: Caller, filter?: JobStatusFilter): number;
   /** Jobs stored for `owner`, in any state (the per-user bound on unfetched results). */
   countOwnedBy(owner: string): number;
   /**

@@ -123,6 +123,10 @@ export class MemoryJobStore implements JobStore {
     return Promise.resolve(this.#table.gone(jobId, caller));
   }
 
+  historyCount(caller: Caller, filter?: JobStatusFilter): Promise<number> {
+    return Promise.resolve(this.#table.count(caller, filter));
+  }
+
   countOwnedBy(owner: string): Promise<number> {
     return Promise.resolve(this.#table.countOwnedBy(owner));
   }

@@ -43,6 +43,17 @@ const STATE_NAMES: readonly JobState[] = ['pending', 'done', 'cancelled'];
 // Outcomes of DONE slots.
 const OUTCOME_NAMES: readonly JobOutcome[] = ['completed', 'failed', 'timedOut'];
 
+// History statuses, for the counts per owner (STATUS_COUNT of them per owner).
+const QUEUED_STATUS = 0;
+const RUNNING_STATUS = 1;
+const COMPLETED_STATUS = 2;
+const FAILED_STATUS = 3;
+const CANCELLED_STATUS = 4;
+const STATUS_COUNT = 5;
+const STATUS_OF_FILTER: Readonly<Record<JobStatusFilter, number>> = {
+  queued: QUEUED_STATUS, running: RUNNING_STATUS, completed: COMPLETED_STATUS, failed: FAILED_STATUS, cancelled: CANCELLED_STATUS,
+};
+
 // The two lists of byState; in byOwnerState an owner's are at 2 * owner + these.
 const PENDING_LIST = 0;
 const FINISHED_LIST = 1;
@@ -86,6 +97,8 @@ export class MemoryJobTable implements JobTable {
   readonly #ownerIndexes = new Map<string, number>();
   /** Jobs stored per owner index. */
   readonly #ownerJobCounts: number[] = [];
+  /** Jobs per owner and history status, at STATUS_COUNT * owner + status: `count` answers without walking. */
+  readonly #statusCounts: number[] = [];
   readonly #gone = new GoneJobs();
   #lastFinishedAtMs = 0;
   #removalListener: ((jobId: number | null) => void) | null = null;
@@ -105,6 +118,7 @@ export class MemoryJobTable implements JobTable {
     this.#startedAtMs[slot] = 0;
     this.#retentionMs[slot] = retentionMs;
     this.#ownerJobCounts[ownerIndex]++;
+    this.#statusCounts[STATUS_COUNT * ownerIndex + QUEUED_STATUS]++;
     this.#slotByJobId.set(jobId, slot);
     this.#byId.append(0, slot);
     this.#byOwnerId.append(ownerIndex, slot);
@@ -119,7 +133,7 @@ export class MemoryJobTable implements JobTable {
   restore(jobId: number, owner: string, createdAtMs: number, retentionMs: number, startedAtMs: number): number {
     this.add(jobId, owner, createdAtMs, retentionMs);
     const slot = this.#byId.last(0);
-    this.#startedAtMs[slot] = startedAtMs;
+    if (startedAtMs !== 0) this.#setStarted(slot, startedAtMs);
     return slot;
   }
 
@@ -129,13 +143,34 @@ export class MemoryJobTable implements JobTable {
    */
   restoreOutcome(slot: number, finishedAtMs: number, outcome: JobOutcome | null, result: StoredResult): void {
     if (outcome !== null) return this.#finishSlot(slot, result, finishedAtMs, outcome);
+    this.#countSlot(slot, -1);
     this.#states[slot] = CANCELLED;
+    this.#countSlot(slot, 1);
     this.#moveToFinished(slot, finishedAtMs);
   }
 
   markStarted(jobId: number, nowMs: number): void {
     const slot = this.#slotByJobId.get(jobId);
-    if (slot !== NIL && this.#states[slot] === PENDING && this.#startedAtMs[slot] === 0) this.#startedAtMs[slot] = nowMs;
+    if (slot !== NIL && this.#states[slot] === PENDING && this.#startedAtMs[slot] === 0) this.#setStarted(slot, nowMs);
+  }
+
+  /** A pending slot's start time, moving it from queued to running in the counts (0: back to queued). */
+  #setStarted(slot: number, startedAtMs: number): void {
+    this.#countSlot(slot, -1);
+    this.#startedAtMs[slot] = startedAtMs;
+    this.#countSlot(slot, 1);
+  }
+
+  #countSlot(slot: number, delta: number): void {
+    this.#statusCounts[STATUS_COUNT * this.#owners[slot] + this.#statusOf(slot)] += delta;
+  }
+
+  #statusOf(slot: number): number {
+    switch (this.#states[slot]) {
+      case PENDING: return this.#startedAtMs[slot] === 0 ? QUEUED_STATUS : RUNNING_STATUS;
+      case DONE: return this.#outcomes[slot] === 0 ? COMPLETED_STATUS : FAILED_STATUS;
+      default: return CANCELLED_STATUS;
+    }
   }
 
   finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed'): boolean {
@@ -146,11 +181,13 @@ export class MemoryJobTable implements JobTable {
   }
 
   #finishSlot(slot: number, result: StoredResult, nowMs: number, outcome: JobOutcome): void {
+    this.#countSlot(slot, -1);
     this.#outcomes[slot] = OUTCOME_NAMES.indexOf(outcome);
     this.#statuses[slot] = result.status;
     this.#headerLists[slot] = this.#headerInterner.intern(result.headers);
     this.#bodies.store(slot, result.body);
     this.#states[slot] = DONE;
+    this.#countSlot(slot, 1);
     this.#moveToFinished(slot, nowMs);
   }
 
@@ -158,7 +195,9 @@ export class MemoryJobTable implements JobTable {
     const slot = this.#slotByJobId.get(jobId);
     if (slot === NIL) return false;
     if (this.#states[slot] === PENDING) {
+      this.#countSlot(slot, -1);
       this.#states[slot] = CANCELLED;
+      this.#countSlot(slot, 1);
       this.#moveToFinished(slot, nowMs);
     }
     return true;
@@ -284,6 +323,21 @@ export class MemoryJobTable implements JobTable {
     return { jobId, expiredAtMs: this.#gone.expiredAtOf(jobId) };
   }
 
+  count(caller: Caller, filter?: JobStatusFilter): number {
+    const statuses = filter === undefined ? [0, 1, 2, 3, 4] : [STATUS_OF_FILTER[filter]];
+    let total = 0;
+    if (caller.superuser) {
+      for (let ownerIndex = 0; ownerIndex < this.#ownerNames.length; ownerIndex++) {
+        for (const status of statuses) total += this.#statusCounts[STATUS_COUNT * ownerIndex + status];
+      }
+      return total;
+    }
+    const ownerIndex = this.#ownerIndexes.get(caller.username);
+    if (ownerIndex === undefined) return 0;
+    for (const status of statuses) total += this.#statusCounts[STATUS_COUNT * ownerIndex + status];
+    return total;
+  }
+
   countOwnedBy(owner: string): number {
     const ownerIndex = this.#ownerIndexes.get(owner);
     return ownerIndex === undefined ? 0 : this.#ownerJobCounts[ownerIndex];
@@ -349,6 +403,7 @@ export class MemoryJobTable implements JobTable {
     const stateList = state === PENDING ? PENDING_LIST : FINISHED_LIST;
     this.#gone.record(this.#jobIds[slot], ownerIndex, expiredAtMs);
     this.#ownerJobCounts[ownerIndex]--;
+    this.#countSlot(slot, -1);
     this.#slotByJobId.delete(this.#jobIds[slot]);
     this.#byId.unlink(0, slot);
     this.#byOwnerId.unlink(ownerIndex, slot);
@@ -379,6 +434,7 @@ export class MemoryJobTable implements JobTable {
       this.#gone.record(this.#jobIds[slot], this.#owners[slot], 0);
     }
     this.#ownerJobCounts.fill(0);
+    this.#statusCounts.fill(0);
     this.#slotByJobId.clear();
     this.#usedSlots = 0;
     this.#freeSlotCount = 0;
@@ -428,6 +484,7 @@ export class MemoryJobTable implements JobTable {
       this.#ownerNames.push(owner);
       this.#ownerIndexes.set(owner, ownerIndex);
       this.#ownerJobCounts.push(0);
+      for (let status = 0; status < STATUS_COUNT; status++) this.#statusCounts.push(0);
       this.#byOwnerId.ensureLists(ownerIndex + 1);
       this.#byOwnerState.ensureLists(2 * ownerIndex + 2);
     }
