@@ -40,7 +40,6 @@ export class Engine {
   readonly #stopper: JobStopper;
   readonly #serveTasks = new Set<Promise<unknown>>();
   #lastJobId: number;
-  #firstJobId: number;
   readonly #startLogDirectory: string | null;
   #workerRestarts = 0;
   #wakeLoop: Promise<void> | undefined;
@@ -54,8 +53,7 @@ export class Engine {
 
   private constructor(options: EngineOptions, handlerModules: string[], routes: RouteTable) {
     this.#options = resolveEngineOptions(options);
-    this.#firstJobId = this.#options.firstJobId;
-    this.#lastJobId = this.#firstJobId - 1;
+    this.#lastJobId = this.#options.firstJobId - 1;
     const { threads } = this.#options;
     this.routes = routes;
     this.#handlerModules = handlerModules;
@@ -158,19 +156,6 @@ export class Engine {
     return true;
   }
 
-  /**
-   * Raises the id of the first job to at least `jobId`, before any job was queued: an embedder
-   * that learns its floor only after the engine started (from a store it opened meanwhile, so
-   * that both start at once) sets it here. Throws once a job was queued.
-   */
-  raiseFirstJobId(jobId: number): void {
-    if (this.#lastJobId !== this.#firstJobId - 1) throw new RangeError('raiseFirstJobId: jobs were queued already');
-    if (!Number.isSafeInteger(jobId) || jobId < 1) throw new RangeError(`raiseFirstJobId: ${jobId} is not a positive safe integer`);
-    if (jobId <= this.#firstJobId) return;
-    this.#firstJobId = jobId;
-    this.#lastJobId = jobId - 1;
-  }
-
   /** The id given to the newest job (`firstJobId - 1` before the first): ids from `firstJobId` up to it were issued. */
   get lastJobId(): number {
     return this.#lastJobId;
@@ -178,7 +163,7 @@ export class Engine {
 
   /** The id of this engine's first job (`EngineOptions.firstJobId`). */
   get firstJobId(): number {
-    return this.#firstJobId;
+    return this.#options.firstJobId;
   }
 
   get stats(): EngineStats {

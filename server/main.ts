@@ -2,7 +2,7 @@ import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
-import { defaultQueuedPerUser, firstJobIdAt, JobRecorder, recoverUnfinishedJobs, UserLimits, type JobStore } from './jobs/index.js';
+import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, UserLimits, type JobStore } from './jobs/index.js';
 import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
@@ -40,26 +40,23 @@ async function main(argv: readonly string[]): Promise<void> {
     enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret,
     maxFailuresPerAddress: options.authMaxFailuresPerAddress, maxFailuresPerUser: options.authMaxFailuresPerUser,
   }));
-  // The engine's workers start while the store opens (a durable store reads its whole index).
-  const opening = openStore(options);
-  const starting = startupStep(() => Engine.start({
+  const store = await openStore(options);
+  const recovery = await store.recover();
+  const engine = await startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
     // ArangoDB's endpoints, the demonstration routes when asked for, then the operator's modules.
     handlerModules: [ARANGO_HANDLERS, ...(options.demoHandlers ? [DEMO_HANDLERS] : []), ...options.handlerModules],
-    // Raised to the store's floor below, before any job: ids never repeat, across restarts too.
-    firstJobId: firstJobIdAt(Date.now()),
+    // Above every id the store ever recorded: ids never repeat, across restarts too.
+    firstJobId: store.firstJobId(Date.now()),
     maxQueuedJobs: options.maximalQueueSize,
     cancelGraceMs: options.cancelGraceMs,
     defaultTimeoutMs: options.jobTimeoutMs,
     onWorkerReplaced: (event) => logger.warn(event, 'worker replaced'),
     // Workers log the start of each job of a route that is not idempotent before its handler
     // runs: after a crash, one that may have run is failed rather than run twice.
-    startLogDirectory: options.databaseDirectory === undefined ? undefined : LmdbJobStore.startLogDirectoryOf(options.databaseDirectory),
+    startLogDirectory: store.startLogDirectory ?? undefined,
   }));
-  const [store, engine] = await Promise.all([opening, starting]);
-  engine.raiseFirstJobId(store.firstJobId(Date.now()));
-  const recovery = await store.recover();
   const metrics = new ServerMetrics(engine);
   const jobLog = new JobLog(logger, options.logJobs || options.logLevel === 'debug' || options.logLevel === 'trace');
   const webhooks = createWebhooks(options, logger);
@@ -87,18 +84,20 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const { jobId, webhook } of recovery.webhooks) webhooks.restore(jobId, webhook);
     for (const event of recovery.webhookEvents) webhooks.resume(event);
   }
+  /** A client's cancel, from either surface: recorded, logged, timed by the metrics; false when the engine no longer held the job. */
+  const cancelJob = (jobId: number, reason: string): boolean => {
+    recorder.cancelRequested(jobId);
+    jobLog.cancelRequested(jobId, reason);
+    return metrics.timeCancel(jobId, (id) => engine.cancel(id));
+  };
   const api = new OperationsApi({
     store, engine, tracker, webhooks, retentionMs: options.retentionMs,
-    cancelJob: (jobId, reason) => {
-      recorder.cancelRequested(jobId);
-      jobLog.cancelRequested(jobId, reason);
-      return metrics.timeCancel(jobId, (id) => engine.cancel(id));
-    },
+    cancelJob,
   });
   const submit = new OperationSubmit({ store, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({
     engine, store, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
-    operations: { api, submit, tracker }, limits, recorder, jobLog,
+    operations: { api, submit, tracker }, limits, recorder, jobLog, cancelJob,
   });
   if (recovery.unfinished.length > 0) {
     const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);

@@ -6,7 +6,7 @@ import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError 
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type JobLog, type ServerMetrics } from '../observability/index.js';
-import { mountOperationsSocket, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
+import { DEFAULT_CANCEL_REASON, mountOperationsSocket, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 
 export interface HttpFrontOptions {
@@ -20,6 +20,8 @@ export interface HttpFrontOptions {
   limits: UserLimits;
   recorder: JobRecorder;
   jobLog: JobLog;
+  /** A client's cancel (recorded, logged, timed); the operations API gets the same one. */
+  cancelJob: (jobId: number, reason: string) => boolean;
 }
 
 const NO_HEADERS: string[] = [];
@@ -93,11 +95,7 @@ export class HttpFront {
     this.#authentication = options.authentication;
     this.#metrics = options.metrics;
     this.#maxBodySize = options.maxBodySize;
-    this.#jobApi = new JobApi(this.#store, (jobId) => {
-      this.#recorder.cancelRequested(jobId);
-      this.#jobLog.cancelRequested(jobId, 'cancelled by user');
-      return this.#metrics.timeCancel(jobId, (id) => this.#engine.cancel(id));
-    });
+    this.#jobApi = new JobApi(this.#store, (jobId) => options.cancelJob(jobId, DEFAULT_CANCEL_REASON));
     this.#operations = options.operations;
     this.#limits = options.limits;
     this.#recorder = options.recorder;

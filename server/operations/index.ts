@@ -1,6 +1,6 @@
 /** The long-running-operations surface over the same jobs: status, result, cancel, history, SSE, WebSocket, webhooks glue. */
 export { OperationSubmit, type SubmitIntent } from './operation-submit.js';
-export { OperationTracker } from './operation-tracker.js';
+export { DEFAULT_CANCEL_REASON, OperationTracker } from './operation-tracker.js';
 export { OperationWebhooks } from './operation-webhooks.js';
 export { OperationsApi, problemAnswer } from './operations-api.js';
 export { problem } from './problem.js';

@@ -85,7 +85,6 @@ export class LmdbJobStore implements JobStore {
   readonly #noBodyJobIds: Set<number>;
   readonly #webhooks: Map<number, WebhookRegistration>;
   readonly #idempotencyKeys: IdempotencyKeys;
-  /** Jobs whose `finish` is being written: the index still says pending. */
   /** Jobs whose `finish` is being written, with its promise: a fetch meanwhile waits for it rather than answer 204. */
   readonly #finishing = new Map<number, Promise<unknown>>();
   /** Set while a removal takes finished jobs only: their requests are gone already. */
@@ -135,8 +134,7 @@ export class LmdbJobStore implements JobStore {
     try {
       // The index is built from what the verifying child streams while it reads the file.
       const index = new IndexBuilder(dataPath);
-      const verified = existsSync(dataPath);
-      if (verified) await verifyStoreFile(directory, dataPath, index.take);
+      if (existsSync(dataPath)) await verifyStoreFile(directory, dataPath, index.take);
       let databases: StoreDatabases;
       try {
         databases = openStoreDatabases(directory);
@@ -147,7 +145,6 @@ export class LmdbJobStore implements JobStore {
         const format = databases.state.get('format');
         if (format === undefined) await databases.state.put('format', FORMAT);
         else if (format > FORMAT) throw new StoreFormatError(directory, format, FORMAT);
-        if (!verified) index.takeAll(databases);
         return new LmdbJobStore(directory, waitForSync, databases, lock, dataPath, index.complete(databases));
       } catch (error) {
         await databases.root.close();
@@ -228,11 +225,6 @@ export class LmdbJobStore implements JobStore {
       this.#unwrittenJobs.delete(jobId);
       return failure;
     });
-  }
-
-  /** Where the store in `directory` keeps the engine's start logs (known before it opens, for the engine's options). */
-  static startLogDirectoryOf(directory: string): string {
-    return StartLogs.directoryOf(directory);
   }
 
   get startLogDirectory(): string {

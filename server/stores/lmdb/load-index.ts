@@ -40,8 +40,8 @@ export const RECORD_JOB = 3;
  * finished again in the order they finished (the table's finished list must be in time order
  * for `removeExpired` and `expire` to stop early). Only the 44-byte job records are read per
  * job: requests, results and headers stay on disk. The records come from the child that
- * verifies the file (see verify-store-child.ts), while it goes on reading the rest, or, for a
- * new store, from the databases themselves.
+ * verifies the file (see verify-store-child.ts), while it goes on reading the rest; a store
+ * whose file did not exist yet starts from none.
  */
 export class IndexBuilder {
   readonly #dataPath: string;
@@ -65,13 +65,6 @@ export class IndexBuilder {
     else if (kind === RECORD_OWNER) this.#ownerNames[key] = Buffer.from(value.buffer, value.byteOffset, value.length).toString('utf8');
     else throw new StoreCorruptError(this.#dataPath, `unknown record kind ${kind} while loading`);
   };
-
-  /** Feeds every record from the databases themselves (a store that was just created, or verified without streaming). */
-  takeAll(databases: StoreDatabases): void {
-    for (const { key, value } of databases.owners.getRange()) this.#ownerNames[key] = value;
-    for (const { key, value } of databases.gone.getRange()) this.#gone(key, value);
-    for (const { key, value } of databases.jobs.getRange()) this.#job(key, value);
-  }
 
   /** The index, with what the smaller databases hold (read here: the child has verified them by now). */
   complete(databases: StoreDatabases): LoadedIndex {

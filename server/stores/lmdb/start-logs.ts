@@ -19,12 +19,8 @@ export class StartLogs {
   readonly directory: string;
   #writes = 0;
 
-  static directoryOf(storeDirectory: string): string {
-    return join(storeDirectory, 'started');
-  }
-
   constructor(storeDirectory: string) {
-    this.directory = StartLogs.directoryOf(storeDirectory);
+    this.directory = join(storeDirectory, 'started');
     mkdirSync(this.directory, { recursive: true });
   }
 
