@@ -49,8 +49,8 @@ async function cycleRate(store: JobStore, jobCount: number): Promise<number> {
   return Math.round((jobCount * 1000) / (performance.now() - startMs));
 }
 
-/** Stores `jobCount` done jobs, 10,000 calls in flight at a time. */
-async function fill(store: JobStore, jobCount: number): Promise<void> {
+/** Stores `jobCount` done jobs (ids 1 up, owner alice, a 100-byte result), 10,000 calls in flight at a time. */
+export async function fill(store: JobStore, jobCount: number): Promise<void> {
   for (let first = 1; first <= jobCount; first += 10_000) {
     const writes: Promise<unknown>[] = [];
     for (let jobId = first; jobId < first + 10_000 && jobId <= jobCount; jobId++) {

@@ -8,8 +8,8 @@
  *    `--database.directory`, each fresh, alternated (memory, durable, memory, durable) so that
  *    drift on a shared machine bills both; ops/s and server CPU µs per operation from /proc.
  *    Also `--database.wait-for-sync true` once, for what an fsync per commit costs.
- * 2. start-up: DURABLE_BENCH_RESULTS (default 1,000,000) finished jobs with a ~100-byte result
- *    written into a directory with the store itself, `sync` so that the fill's writeback does
+ * 2. start-up: DURABLE_BENCH_RESULTS (default 1,000,000) finished jobs with a 100-byte result
+ *    written into a directory with the store itself (durable-store.ts's fill), `sync` so that the fill's writeback does
  *    not bill the start, then the time from spawning the server on it to its first answer
  *    (the median of 3 starts), and the directory's bytes per stored job.
  *
@@ -23,16 +23,14 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadTargetCommand, runLoad, ServerProcess, type LoadResult } from './load/index.js';
 import { LmdbJobStore } from '../server/stores/lmdb/index.js';
+import { fill } from './durable-store.js';
 
 const THREADS = 2;
 const CONNECTIONS = 50;
 const LOAD_SECONDS = Number(process.env.DURABLE_BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = 1;
 const RESULTS = Number(process.env.DURABLE_BENCH_RESULTS ?? 1_000_000);
-/** Jobs written per batch while filling the directory (each batch is one awaited group of commits). */
-const FILL_BATCH = 5000;
 const SERVER_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
-const RESULT_BODY = Buffer.from(JSON.stringify({ server: 'arango', version: '3.12.0', license: 'community', padding: 'x'.repeat(40) }));
 
 export interface DurableLoadRun {
   mode: 'memory' | 'durable' | 'durable, wait-for-sync';
@@ -80,23 +78,10 @@ async function measure(mode: DurableLoadRun['mode']): Promise<DurableLoadRun> {
 }
 
 /** Writes `count` finished jobs with the store itself, as a long-running durable server would have kept them. */
-async function fill(directory: string, count: number): Promise<number> {
+async function fillDirectory(directory: string, count: number): Promise<number> {
   const startedAt = performance.now();
   const store = await LmdbJobStore.open({ directory, waitForSync: false });
-  const firstJobId = store.firstJobId(Date.now());
-  const result = { status: 200, headers: ['content-type', 'application/json; charset=utf-8'], body: RESULT_BODY };
-  const request = { method: 'GET', path: '/_api/version', query: '', headers: ['accept', 'application/json'], body: null, user: null };
-  for (let done = 0; done < count; done += FILL_BATCH) {
-    const writes: Promise<unknown>[] = [];
-    const nowMs = Date.now();
-    for (let index = done; index < Math.min(count, done + FILL_BATCH); index++) {
-      const jobId = firstJobId + index;
-      writes.push(store.add({ jobId, owner: 'root', createdAtMs: nowMs, retentionMs: 0, request, keepNoBody: false, idempotency: null, webhook: null }));
-      writes.push(store.markStarted(jobId, nowMs));
-      writes.push(store.finish(jobId, result, nowMs));
-    }
-    await Promise.all(writes);
-  }
+  await fill(store, count);
   const stored = store.size;
   await store.close();
   if (stored !== count) throw new Error(`filled ${stored} jobs, expected ${count}`);
@@ -150,7 +135,7 @@ export async function runDurableBench(): Promise<DurableBenchResult> {
   };
   const directory = mkdtempSync(join(tmpdir(), 'durable-bench-startup-'));
   try {
-    const fillSeconds = await fill(directory, RESULTS);
+    const fillSeconds = await fillDirectory(directory, RESULTS);
     process.stderr.write(`  filled ${RESULTS} results in ${fillSeconds.toFixed(1)} s\n`);
     execFileSync('sync');
     const starts = [await startupSeconds(directory), await startupSeconds(directory), await startupSeconds(directory)];
