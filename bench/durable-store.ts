@@ -27,7 +27,7 @@ const ALICE: Caller = { username: 'alice', superuser: false };
 
 function newJob(jobId: number): NewJob {
   return {
-    jobId, owner: 'alice', createdAtMs: 1000, retentionMs: 0, keepNoBody: false, idempotency: null, webhook: null,
+    jobId, owner: 'alice', createdAtMs: 1000, retentionMs: 0, keepNoBody: false, idempotency: null, webhook: null, type: 'GET /bench',
     request: { method: 'POST', path: '/_api/cursor', query: '', headers: ['content-type', 'application/json'], body: BODY, user: null },
   };
 }

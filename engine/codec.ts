@@ -1,5 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr';
-import type { FailureDetails } from './types.js';
+import type { FailureDetails, JobLogLine, JobWarning, ReportedProgress } from './types.js';
 
 /**
  * msgpackr envelopes between the main thread and the workers.
@@ -10,8 +10,8 @@ import type { FailureDetails } from './types.js';
  * its own pair. Field order is the wire format: append, never reorder.
  */
 const REQUEST_KEYS = ['jobId', 'slot', 'route', 'method', 'path', 'query', 'headers', 'body', 'deadline', 'attempt', 'spilled', 'discard', 'userName', 'superuser'];
-const RESPONSE_KEYS = ['kind', 'jobId', 'slot', 'status', 'headers', 'body', 'code', 'message', 'details', 'progress'];
-const PROGRESS_KEYS = ['current', 'total', 'message', 'phase'];
+const RESPONSE_KEYS = ['kind', 'jobId', 'slot', 'status', 'headers', 'body', 'code', 'message', 'details', 'progress', 'logs', 'dropped', 'warnings'];
+const PROGRESS_KEYS = ['current', 'total', 'message', 'phase', 'phases'];
 
 export interface RequestEnvelope {
   jobId: number;
@@ -38,6 +38,8 @@ export const RESPONSE_RESULT = 1;
 export const RESPONSE_FAILED = 2;
 export const RESPONSE_CANCELLED = 3;
 export const RESPONSE_PROGRESS = 4;
+/** A batch of `ctx.log` lines (`logs`, `dropped`). */
+export const RESPONSE_LOG = 5;
 
 export interface ResponseEnvelope {
   kind: number;
@@ -50,7 +52,12 @@ export interface ResponseEnvelope {
   message: string | null;
   /** A failure's `JobFailure.details`. */
   details: FailureDetails | null;
-  progress: { current?: number; total?: number; message?: string; phase?: string } | null;
+  progress: ReportedProgress | null;
+  /** RESPONSE_LOG: the lines, and how many were cut before them. */
+  logs: JobLogLine[] | null;
+  dropped: number;
+  /** RESPONSE_RESULT: what `ctx.warn` and the response's `warnings` reported, null when nothing. */
+  warnings: JobWarning[] | null;
 }
 
 function sharedStructures(keys: readonly string[][]): string[][] {

@@ -1,16 +1,16 @@
 import {
   createRequestPacker, createResponseUnpacker, RecordReader, RESPONSE_CANCELLED, RESPONSE_FAILED,
-  RESPONSE_PROGRESS, RESPONSE_RESULT, type RequestEnvelope, type ResponseEnvelope,
+  RESPONSE_LOG, RESPONSE_PROGRESS, RESPONSE_RESULT, type RequestEnvelope, type ResponseEnvelope,
 } from './codec.js';
 import { Doorbell } from './doorbell.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import {
-  JobSlots, SlotQueue, SLOT_IN_RING, SLOT_RUNNING, SLOT_WAITING, SLOT_ZOMBIE, SLOT_ZOMBIE_TAKEN,
+  JobSlots, SlotQueue, SLOT_DELAYED, SLOT_IN_RING, SLOT_RUNNING, SLOT_WAITING, SLOT_ZOMBIE, SLOT_ZOMBIE_TAKEN,
 } from './job-slots.js';
 import { ABORT_NONE } from './layout.js';
 import { MainLane } from './main-lane.js';
 import { pickLane } from './pick-lane.js';
-import type { JobEventKind, JobEventListener, JobFailure, JobProgress, JobResult } from './types.js';
+import type { JobEventData, JobEventKind, JobEventListener, JobFailure, JobResult } from './types.js';
 
 /**
  * How often the main thread looks at the rings without being woken. A worker publishes each
@@ -37,6 +37,15 @@ export class Dispatcher {
   closing = false;
   /** Jobs held with a deadline: the deadline timer (`JobStopper`) runs while there are any. */
   deadlineCount = 0;
+  /**
+   * Asked when a running job's attempt failed, set by the engine (`JobRetries`): true when the
+   * job runs again, so the failure does not end it.
+   */
+  retryHook: ((slot: number, failure: JobFailure) => boolean) | null = null;
+  /** Jobs waiting out a retry's backoff (kept by `JobRetries`): they count as queued. */
+  delayedCount: () => number = () => 0;
+  /** Told when a delayed job ends before it ran again. */
+  onDelayedEnded: () => void = () => {};
   readonly #packer = createRequestPacker();
   readonly #reader = new RecordReader(createResponseUnpacker());
   #laneCursor = 0;
@@ -88,7 +97,7 @@ export class Dispatcher {
   waitingJobCount = 0;
 
   queuedCount(fresh: boolean): number {
-    let count = this.waitingJobCount;
+    let count = this.waitingJobCount + this.delayedCount();
     for (const lane of this.lanes) {
       if (fresh && lane.alive) this.observeStarted(lane);
       count += lane.waitingCount;
@@ -246,15 +255,21 @@ export class Dispatcher {
     this.#markStarted(slot, lane);
     switch (response.kind) {
       case RESPONSE_PROGRESS:
-        if (slots.state[slot] === SLOT_RUNNING) this.emit('progress', response.jobId, response.progress as JobProgress);
+        if (slots.state[slot] === SLOT_RUNNING) this.emit('progress', response.jobId, response.progress!);
+        return;
+      case RESPONSE_LOG:
+        // Also while cancelling: the lines a job wrote on its way out say why it stopped.
+        this.emit('log', response.jobId, { lines: response.logs ?? [], dropped: response.dropped });
         return;
       case RESPONSE_RESULT: {
         const result: JobResult = { status: response.status, headers: response.headers ?? [], body: response.body };
+        if (response.warnings !== null) result.warnings = response.warnings;
         this.end(slot, 'done', result);
         return;
       }
       case RESPONSE_FAILED: {
         const failure: JobFailure = { code: response.code!, message: response.message!, details: response.details };
+        if (this.retryHook !== null && this.retryHook(slot, failure)) return;
         this.end(slot, 'failed', failure);
         return;
       }
@@ -265,7 +280,7 @@ export class Dispatcher {
   }
 
   /** Ends a job: frees its slot, then tells the listeners (a zombie's final event is already out). */
-  end(slot: number, kind: JobEventKind, data: JobResult | JobFailure | undefined): void {
+  end(slot: number, kind: JobEventKind, data: JobEventData): void {
     const slots = this.slots;
     const jobId = slots.jobId[slot];
     const state = slots.state[slot];
@@ -277,6 +292,8 @@ export class Dispatcher {
       if (state === SLOT_IN_RING) lane.waitingCount--;
     } else if (state === SLOT_WAITING) {
       this.waitingJobCount--;
+    } else if (state === SLOT_DELAYED) {
+      this.onDelayedEnded();
     }
     const timer = slots.graceTimer[slot];
     if (timer !== undefined) {
@@ -289,7 +306,7 @@ export class Dispatcher {
     if (!wasZombie) this.emit(kind, jobId, data);
   }
 
-  emit(kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void {
+  emit(kind: JobEventKind, jobId: number, data: JobEventData): void {
     const listeners = this.listeners;
     for (let i = 0; i < listeners.length; i++) listeners[i](kind, jobId, data);
   }

@@ -5,6 +5,7 @@ import { Dispatcher } from './dispatcher.js';
 import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions, type WorkerReplacedEvent } from './engine-options.js';
 import { EngineClosedError, QueueFullError } from './errors.js';
 import { SLOT_FREE } from './job-slots.js';
+import { JobRetries } from './job-retries.js';
 import { JobStopper } from './job-stopper.js';
 import { ABORT_CANCELLED, ABORT_SHUTDOWN } from './layout.js';
 import type { MainLane } from './main-lane.js';
@@ -38,6 +39,7 @@ export class Engine {
   readonly #pool: Piscina;
   readonly #dispatcher: Dispatcher;
   readonly #stopper: JobStopper;
+  readonly #retries: JobRetries;
   readonly #serveTasks = new Set<Promise<unknown>>();
   #lastJobId: number;
   readonly #startLogDirectory: string | null;
@@ -72,6 +74,11 @@ export class Engine {
     this.#dispatcher = new Dispatcher(this.#options);
     this.#startLogDirectory = options.startLogDirectory ?? null;
     this.#stopper = new JobStopper(this.#dispatcher, this.#options.cancelGraceMs);
+    const retries = new JobRetries(this.#dispatcher, routes, this.#stopper, this.#options.defaultTimeoutMs);
+    this.#retries = retries;
+    this.#dispatcher.retryHook = (slot, failure) => retries.retry(slot, failure);
+    this.#dispatcher.delayedCount = () => retries.delayedCount;
+    this.#dispatcher.onDelayedEnded = () => retries.ended();
     for (const lane of this.#dispatcher.lanes) this.#startLane(lane);
     this.#wakeLoop = this.#dispatcher.waitLoop();
   }
@@ -204,6 +211,7 @@ export class Engine {
     await Promise.race([Promise.allSettled([...this.#serveTasks]), sleep(1000, undefined, { ref: false })]);
     dispatcher.close();
     this.#stopper.close();
+    this.#retries.close();
     await this.#pool.destroy();
     for (const lane of dispatcher.lanes) lane.port.close();
     await this.#wakeLoop;

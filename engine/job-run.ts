@@ -1,7 +1,8 @@
 import { ABORT_NONE, ABORT_SHUTDOWN, ABORT_TIMED_OUT } from './layout.js';
 import { JobTerminatedError } from './errors.js';
 import type { RequestEnvelope } from './codec.js';
-import type { JobContext, JobProgress, JobUser } from './types.js';
+import { addWarnings, LogBuffer, PhaseTracker } from './job-report.js';
+import type { JobContext, JobProgress, JobUser, JobWarning } from './types.js';
 
 /**
  * One job running in a worker: the handler's `ctx`, and the worker's bookkeeping for it.
@@ -19,6 +20,14 @@ export class JobRun implements JobContext {
   readonly attempt: number;
   /** Latest progress not yet sent to the main thread (coalesced). */
   pendingProgress: JobProgress | null = null;
+  /** Log lines not yet sent; null until the handler logs. */
+  logs: LogBuffer | null = null;
+  /** What `warn` reported, sent with the result; null until then. */
+  warnings: JobWarning[] | null = null;
+  /** Null until the handler names a phase. */
+  phases: PhaseTracker | null = null;
+  /** A report (progress or log lines) is waiting for the next tick. */
+  reportScheduled = false;
   readonly #abortSlots: Int32Array;
   readonly #userName: string | null;
   readonly #superuser: boolean;
@@ -74,9 +83,26 @@ export class JobRun implements JobContext {
   }
 
   progress(progress: JobProgress): void {
-    const first = this.pendingProgress === null;
     this.pendingProgress = progress;
-    if (first) this.#onProgress(this);
+    if (progress !== null && typeof progress === 'object' && (progress.phase !== undefined || progress.phases !== undefined)) {
+      (this.phases ??= new PhaseTracker()).report(progress, Date.now());
+    }
+    this.#scheduleReport();
+  }
+
+  log(message: string, fields?: Record<string, unknown>): void {
+    (this.logs ??= new LogBuffer()).add(message, fields, Date.now());
+    this.#scheduleReport();
+  }
+
+  warn(warning: JobWarning): void {
+    this.warnings = addWarnings(this.warnings, [warning]);
+  }
+
+  #scheduleReport(): void {
+    if (this.reportScheduled) return;
+    this.reportScheduled = true;
+    this.#onProgress(this);
   }
 
   /** Called by the worker when it sees this job's abort slot flipped. Idempotent. */

@@ -13,6 +13,8 @@ export const SLOT_CANCELLING = 4;
 export const SLOT_ZOMBIE = 5;
 /** A zombie its worker has taken (and is skipping). */
 export const SLOT_ZOMBIE_TAKEN = 6;
+/** Failed, waiting out its retry's backoff on the main thread (`JobRetries`): in no lane. */
+export const SLOT_DELAYED = 7;
 
 /**
  * Every job the engine holds, as parallel typed arrays indexed by slot, so that accepting,

@@ -1,5 +1,5 @@
 import type { Dispatcher } from './dispatcher.js';
-import { SLOT_CANCELLING, SLOT_IN_RING, SLOT_RUNNING, SLOT_WAITING, SLOT_ZOMBIE } from './job-slots.js';
+import { SLOT_CANCELLING, SLOT_DELAYED, SLOT_IN_RING, SLOT_RUNNING, SLOT_WAITING, SLOT_ZOMBIE } from './job-slots.js';
 import { ABORT_TIMED_OUT } from './layout.js';
 import type { JobEventKind } from './types.js';
 
@@ -40,6 +40,7 @@ export class JobStopper {
     if (slots.state[slot] === SLOT_IN_RING) dispatcher.observeStarted(dispatcher.lanes[slots.lane[slot]]);
     switch (slots.state[slot]) {
       case SLOT_WAITING:
+      case SLOT_DELAYED:
         dispatcher.end(slot, finalKind, undefined);
         return;
       case SLOT_IN_RING:

@@ -1,6 +1,6 @@
 /** A handler's return value turned into status, flat headers and body bytes. */
 export type NormalisedResponse =
-  | { ok: true; status: number; headers: string[]; body: Uint8Array | null }
+  | { ok: true; status: number; headers: string[]; body: Uint8Array | null; warnings: unknown }
   | { ok: false; message: string };
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -10,7 +10,7 @@ export function normaliseResponse(response: unknown): NormalisedResponse {
   if (response === null || typeof response !== 'object') {
     return { ok: false, message: `handler returned ${response === null ? 'null' : typeof response}, expected a response object { status, headers, body }` };
   }
-  const { status = 200, headers, body } = response as { status?: unknown; headers?: unknown; body?: unknown };
+  const { status = 200, headers, body, warnings } = response as { status?: unknown; headers?: unknown; body?: unknown; warnings?: unknown };
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
     return { ok: false, message: `handler returned an invalid status ${JSON.stringify(status)}` };
   }
@@ -38,5 +38,5 @@ export function normaliseResponse(response: unknown): NormalisedResponse {
     contentType = JSON_TYPE;
   }
   if (contentType !== null && !hasContentType) flat.push('content-type', contentType);
-  return { ok: true, status, headers: flat, body: bytes };
+  return { ok: true, status, headers: flat, body: bytes, warnings };
 }

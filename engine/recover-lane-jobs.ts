@@ -5,7 +5,7 @@ import { SLOT_CANCELLING, SLOT_FREE, SLOT_IN_RING, SLOT_RUNNING, SLOT_WAITING, S
 import { ABORT_TIMED_OUT } from './layout.js';
 import type { MainLane } from './main-lane.js';
 import type { RouteTable } from './route-table.js';
-import type { JobFailure } from './types.js';
+import type { JobFailure, RetryNotice } from './types.js';
 
 /**
  * A lane's worker is gone (crashed, ran out of memory, or was terminated to stop a job).
@@ -37,9 +37,14 @@ export function recoverLaneJobs(dispatcher: Dispatcher, routes: RouteTable, lane
         break;
       case SLOT_RUNNING: {
         const failure: JobFailure = { code: JOB_FAILURE.workerTerminated, message: `worker terminated: ${reason}`, details: null };
-        if (routes.routes[slots.route[slot]].idempotent === true && slots.attempt[slot] === 0 && !dispatcher.closing) {
-          slots.attempt[slot] = 1;
-          dispatcher.emit('retrying', slots.jobId[slot], failure);
+        const route = routes.routes[slots.route[slot]];
+        // Once for an idempotent route, or while its retry policy has attempts left.
+        const attempt = slots.attempt[slot];
+        const mayRetry = route.idempotent === true && (attempt === 0 || attempt + 1 < (route.retry?.attempts ?? 0));
+        if (mayRetry && !dispatcher.closing) {
+          slots.attempt[slot] = attempt + 1;
+          const notice: RetryNotice = { ...failure, attempt: attempt + 1, delayMs: 0 };
+          dispatcher.emit('retrying', slots.jobId[slot], notice);
           requeue.push(slot);
           retriedJobCount++;
         } else {

@@ -1,6 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import { EngineOptionsError } from './errors.js';
-import type { RouteDefinition } from './types.js';
+import type { RetryPolicy, RouteDefinition } from './types.js';
+
+/** Most runs a retry policy may ask for (attempts are counted in a byte per job). */
+const MAX_ATTEMPTS = 100;
 
 /** Result of `RouteTable.match`. */
 export type RouteMatch =
@@ -138,5 +141,22 @@ function validateRoute(route: unknown, specifier: string): RouteDefinition {
   if (candidate.timeoutMs !== undefined && !(Number.isFinite(candidate.timeoutMs) && candidate.timeoutMs >= 0)) {
     throw new EngineOptionsError(`${where}: route ${candidate.path} timeoutMs must be a non-negative number of milliseconds`);
   }
+  if (candidate.name !== undefined && (typeof candidate.name !== 'string' || candidate.name === '' || candidate.name.length > 200)) {
+    throw new EngineOptionsError(`${where}: route ${candidate.path} name must be a string of 1 to 200 characters`);
+  }
+  if (candidate.retry !== undefined) validateRetry(candidate.retry, `${where}: route ${candidate.path} retry`);
   return candidate as RouteDefinition;
+}
+
+function validateRetry(retry: unknown, where: string): void {
+  const policy = retry as Partial<RetryPolicy> | null;
+  if (policy === null || typeof policy !== 'object') throw new EngineOptionsError(`${where} must be an object { attempts, delayMs, maxDelayMs, jitter }`);
+  if (!(Number.isInteger(policy.attempts) && policy.attempts! >= 1 && policy.attempts! <= MAX_ATTEMPTS)) {
+    throw new EngineOptionsError(`${where}.attempts must be an integer from 1 to ${MAX_ATTEMPTS}`);
+  }
+  for (const key of ['delayMs', 'maxDelayMs'] as const) {
+    const value = policy[key];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new EngineOptionsError(`${where}.${key} must be a non-negative number of milliseconds`);
+  }
+  if (policy.jitter !== undefined && typeof policy.jitter !== 'boolean') throw new EngineOptionsError(`${where}.jitter must be a boolean`);
 }

@@ -38,6 +38,61 @@ export interface JobResponse {
   status?: number;
   headers?: Record<string, string>;
   body?: Uint8Array | string | object | null;
+  /** Warnings of a job that did its work only in part, as `ctx.warn` reports them. */
+  warnings?: readonly JobWarning[];
+}
+
+/**
+ * Something that went wrong without failing the job (records skipped, a fallback used): the
+ * operation then ends COMPLETED_WITH_ERRORS. `message` is required; `code` and other fields
+ * with string, number or boolean values (such as `affectedRecords`) travel as given.
+ */
+export interface JobWarning {
+  code?: string;
+  message: string;
+  [field: string]: string | number | boolean | undefined;
+}
+
+/** One `ctx.log` line. */
+export interface JobLogLine {
+  /** Epoch milliseconds. */
+  atMs: number;
+  message: string;
+  /** The call's `fields` with string, number, boolean or null values; null when none. */
+  fields: Readonly<Record<string, string | number | boolean | null>> | null;
+}
+
+/** Log lines of one job since its previous batch; `dropped` lines were cut (the batch is bounded). */
+export interface JobLogBatch {
+  lines: JobLogLine[];
+  dropped: number;
+}
+
+/** A phase of a job that names them (`ctx.progress({ phase, phases })`), as the engine tracked it. */
+export interface PhaseProgress {
+  name: string;
+  status: 'PENDING' | 'IN_PROGRESS' | 'COMPLETED';
+  /** Epoch milliseconds; 0 for a phase not reached yet. */
+  startedAtMs: number;
+  /** Epoch milliseconds; 0 until the job moved on to another phase. */
+  endedAtMs: number;
+}
+
+/** What the engine's `progress` event carries: the handler's report, and its phases when it names any. */
+export interface ReportedProgress {
+  current?: number;
+  total?: number;
+  message?: string;
+  phase?: string;
+  phases?: PhaseProgress[];
+}
+
+/** What a `retrying` event carries: why the attempt failed, and when the next one starts. */
+export interface RetryNotice extends JobFailure {
+  /** The number of the attempt about to run (`ctx.attempt` of it); the first run was 0. */
+  attempt: number;
+  /** Milliseconds until it starts (0: at once, as after a worker crash). */
+  delayMs: number;
 }
 
 /** A finished job's answer, normalised: the form results take outside the worker. */
@@ -46,6 +101,8 @@ export interface JobResult {
   /** Flat list `[name, value, ...]`. */
   headers: string[];
   body: Uint8Array | null;
+  /** What `ctx.warn` and the response's `warnings` reported; absent or empty when nothing did. */
+  warnings?: readonly JobWarning[] | null;
 }
 
 /** A handler error's own data fields, as the engine passes them on: it reads none of them. */
@@ -67,7 +124,10 @@ export interface JobProgress {
   current?: number;
   total?: number;
   message?: string;
+  /** The phase the job is in; naming a new one ends the previous one (its duration is kept). */
   phase?: string;
+  /** Every phase the job will go through, in order, so that those not reached show as PENDING. */
+  phases?: readonly string[];
 }
 
 /** The cancellable context each handler runs in. */
@@ -90,6 +150,13 @@ export interface JobContext {
   sleep(ms: number): Promise<void>;
   /** Reports progress; the engine coalesces frequent calls, so calling it often is cheap. */
   progress(progress: JobProgress): void;
+  /**
+   * Adds a line to the job's log (kept with the job, bounded: the newest 1,000 lines or 64 KiB).
+   * Lines are sent in batches, like progress. `fields` keeps its string, number, boolean and null values.
+   */
+  log(message: string, fields?: Record<string, unknown>): void;
+  /** Reports a warning: the job goes on, and ends COMPLETED_WITH_ERRORS if it succeeds (at most 100 are kept). */
+  warn(warning: JobWarning): void;
 }
 
 export type Handler = (request: JobRequest, ctx: JobContext) => JobResponse | Promise<JobResponse>;
@@ -105,15 +172,40 @@ export interface RouteDefinition {
   idempotent?: boolean;
   /** Deadline in milliseconds; overrides the engine-wide default. 0 means none. */
   timeoutMs?: number;
+  /** What the operations surface calls jobs of this route (`type`); default `METHOD /path/pattern`. */
+  name?: string;
+  /** Runs a failed job again (see RetryPolicy); none by default. */
+  retry?: RetryPolicy;
+}
+
+/**
+ * Automatic retries of a route's failed jobs: a handler error is retried, after an exponential
+ * backoff with jitter, unless the error says `retryable: false`; its `retryAfterMs` replaces
+ * the computed delay. Timeouts, cancellations and bad responses are not retried. Attempts run
+ * as the same job (same id, `ctx.attempt` counting up); each failed one is a `retrying` event.
+ */
+export interface RetryPolicy {
+  /** Runs in all, the first included (2 or more to retry at all). */
+  attempts: number;
+  /** Delay before the first retry, milliseconds; doubled for each next one. Default 1000. */
+  delayMs?: number;
+  /** Ceiling of a delay, milliseconds. Default 60,000. */
+  maxDelayMs?: number;
+  /** Spread each delay over 50-100 % of its value, so that failures in step do not retry in step. Default true. */
+  jitter?: boolean;
 }
 
 export type JobEventKind =
-  | 'queued' | 'running' | 'progress' | 'retrying'
+  | 'queued' | 'running' | 'progress' | 'log' | 'retrying'
   | 'done' | 'failed' | 'cancelled' | 'timedOut';
+
+/** What a job event carries (see JobEventListener). */
+export type JobEventData = JobResult | JobFailure | RetryNotice | ReportedProgress | JobLogBatch | undefined;
 
 /**
  * Receives every job transition. `data` is the `JobResult` for `done`, the `JobFailure` for
- * `failed` and `retrying`, the `JobProgress` for `progress`, and undefined otherwise.
- * `done`, `failed`, `cancelled` and `timedOut` are final: exactly one of them ends every job.
+ * `failed`, the `RetryNotice` for `retrying`, the `ReportedProgress` for `progress`, the
+ * `JobLogBatch` for `log`, and undefined otherwise. `done`, `failed`, `cancelled` and
+ * `timedOut` are final: exactly one of them ends every job.
  */
-export type JobEventListener = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined) => void;
+export type JobEventListener = (kind: JobEventKind, jobId: number, data: JobEventData) => void;

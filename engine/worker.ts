@@ -1,8 +1,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import {
   createRequestUnpacker, createResponsePacker, RecordReader, RESPONSE_CANCELLED, RESPONSE_FAILED,
-  RESPONSE_PROGRESS, RESPONSE_RESULT, type RequestEnvelope, type ResponseEnvelope,
+  RESPONSE_LOG, RESPONSE_PROGRESS, RESPONSE_RESULT, type RequestEnvelope, type ResponseEnvelope,
 } from './codec.js';
+import { addWarnings } from './job-report.js';
 import { Doorbell } from './doorbell.js';
 import { JOB_FAILURE } from './errors.js';
 import { JobRun } from './job-run.js';
@@ -14,7 +15,7 @@ import { RingQueue } from './ring-queue.js';
 import { RouteTable } from './route-table.js';
 import type { ServeTask } from './serve-task.js';
 import { StartLog } from './start-log.js';
-import type { FailureDetails, JobProgress, JobRequest } from './types.js';
+import type { FailureDetails, JobProgress, JobRequest, ReportedProgress } from './types.js';
 
 /**
  * The worker side of a lane: Piscina runs `serve` as one task that lasts as long as the worker.
@@ -50,6 +51,7 @@ class WorkerLane {
   /** Spilled envelopes that arrived over the port before their ring record was read, and waiters for the others. */
   readonly #spilled = new Map<number, RequestEnvelope>();
   readonly #spillWaiters = new Map<number, (envelope: RequestEnvelope) => void>();
+  /** Jobs with progress or log lines waiting for the next report tick. */
   readonly #progressDirty: JobRun[] = [];
   /** Envelopes taken from the ring in one pump, reused. */
   readonly #batch: RequestEnvelope[] = [];
@@ -245,6 +247,8 @@ class WorkerLane {
   #end(run: JobRun, response: ResponseEnvelope): void {
     this.#running.delete(run);
     if (run.pendingProgress !== null && response.kind === RESPONSE_RESULT) this.#writeProgress(run);
+    // Log lines go out whatever the ending: a failed job's log says most about why.
+    if (run.logs !== null && run.logs.lines.length > 0) this.#writeLogs(run);
     run.pendingProgress = null;
     this.#write(response);
     this.#pump();
@@ -259,7 +263,10 @@ class WorkerLane {
   flushProgressNow(): void {
     this.#progressTimer = undefined;
     for (const run of this.#progressDirty) {
-      if (run.pendingProgress !== null && this.#running.has(run)) this.#writeProgress(run);
+      run.reportScheduled = false;
+      if (!this.#running.has(run)) continue;
+      if (run.pendingProgress !== null) this.#writeProgress(run);
+      if (run.logs !== null && run.logs.lines.length > 0) this.#writeLogs(run);
       run.pendingProgress = null;
     }
     this.#progressDirty.length = 0;
@@ -267,7 +274,14 @@ class WorkerLane {
   }
 
   #writeProgress(run: JobRun): void {
-    this.#write({ ...RESPONSE_TEMPLATE, kind: RESPONSE_PROGRESS, jobId: run.jobId, slot: run.slot, progress: knownProgressFields(run.pendingProgress!) });
+    const progress = knownProgressFields(run.pendingProgress!);
+    if (run.phases !== null && !run.phases.empty) progress.phases = run.phases.snapshot();
+    this.#write({ ...RESPONSE_TEMPLATE, kind: RESPONSE_PROGRESS, jobId: run.jobId, slot: run.slot, progress });
+  }
+
+  #writeLogs(run: JobRun): void {
+    const batch = run.logs!.take();
+    this.#write({ ...RESPONSE_TEMPLATE, kind: RESPONSE_LOG, jobId: run.jobId, slot: run.slot, logs: batch.lines, dropped: batch.dropped });
   }
 
   #write(response: ResponseEnvelope): void {
@@ -336,6 +350,7 @@ function yieldToEventLoop(): Promise<void> {
 
 const RESPONSE_TEMPLATE: ResponseEnvelope = {
   kind: 0, jobId: 0, slot: 0, status: 0, headers: null, body: null, code: null, message: null, details: null, progress: null,
+  logs: null, dropped: 0, warnings: null,
 };
 
 function resultEnvelope(run: JobRun, discard: boolean, value: unknown): ResponseEnvelope {
@@ -349,7 +364,8 @@ function resultEnvelope(run: JobRun, discard: boolean, value: unknown): Response
   }
   if (!result.ok) return failureEnvelope(run, JOB_FAILURE.badResponse, result.message, null);
   if (discard) return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status };
-  return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body };
+  const warnings = result.warnings === undefined ? run.warnings : addWarnings(run.warnings, result.warnings);
+  return { ...RESPONSE_TEMPLATE, kind: RESPONSE_RESULT, jobId: run.jobId, slot: run.slot, status: result.status, headers: result.headers, body: result.body, warnings };
 }
 
 /**
@@ -357,8 +373,8 @@ function resultEnvelope(run: JobRun, discard: boolean, value: unknown): Response
  * handler passes (a cycle, a BigInt) would fail to encode here, in a timer, and take the worker
  * and every job on it down. Copied once per report sent, not per `ctx.progress()` call.
  */
-function knownProgressFields(progress: JobProgress): JobProgress {
-  const known: JobProgress = {};
+function knownProgressFields(progress: JobProgress): ReportedProgress {
+  const known: ReportedProgress = {};
   if (typeof progress?.current === 'number') known.current = progress.current;
   if (typeof progress?.total === 'number') known.total = progress.total;
   if (typeof progress?.message === 'string') known.message = progress.message;

@@ -2,7 +2,7 @@ import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
-import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, UserLimits, type JobStore } from './jobs/index.js';
+import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, rerunStoredJob, UserLimits, type JobStore } from './jobs/index.js';
 import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
@@ -93,6 +93,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const api = new OperationsApi({
     store, engine, tracker, webhooks, retentionMs: options.retentionMs,
     cancelJob,
+    rerun: (jobId, createdAtMs, request) => rerunStoredJob(engine, recorder, jobId, createdAtMs, request),
   });
   const submit = new OperationSubmit({ store, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({

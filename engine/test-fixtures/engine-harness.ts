@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Engine, type EngineOptions, type JobEventKind, type JobFailure, type JobProgress, type JobResult } from '../index.js';
+import { Engine, type EngineOptions, type JobEventData, type JobEventKind, type JobResult } from '../index.js';
 
 export const FIXTURE_HANDLERS = fileURLToPath(new URL('./fixture-handlers.js', import.meta.url));
 /**
@@ -25,7 +25,7 @@ export const EVENT_TIMEOUT_MS = 20_000;
 export interface RecordedEvent {
   kind: JobEventKind;
   jobId: number;
-  data: JobResult | JobFailure | JobProgress | undefined;
+  data: JobEventData;
   /** performance.now() when the listener saw it. */
   atMs: number;
 }

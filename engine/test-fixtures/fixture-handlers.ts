@@ -36,6 +36,9 @@ export const routes: RouteDefinition[] = [
   { method: 'GET', path: '/fixture/odd-progress', handler: oddProgress },
   { method: 'GET', path: '/fixture/return-nothing', handler: returnNothing },
   { method: 'GET', path: '/fixture/array-buffer-bytes', handler: arrayBufferBytes },
+  { method: 'GET', path: '/fixture/reports', handler: reports },
+  { method: 'GET', path: '/fixture/fail-then-succeed', handler: failThenSucceed, retry: { attempts: 3, delayMs: 20, jitter: false } },
+  { method: 'GET', path: '/fixture/fail-slowly-retried', handler: failThenSucceed, retry: { attempts: 3, delayMs: 60_000 } },
 ];
 
 /** Byte `index` of the deterministic pattern that large bodies carry. */
@@ -216,4 +219,31 @@ function arrayBufferBytes(): JobResponse {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
   return { body: { arrayBuffers: process.memoryUsage().arrayBuffers } };
+}
+
+/**
+ * Logs (`lines` lines, cut to the log's bounds), names phases (declared A, B, C; passes through
+ * A and B), and warns (`warnings` times, once more through the response, and once with a value
+ * that is no warning at all).
+ */
+async function reports(request: JobRequest, ctx: JobContext): Promise<JobResponse> {
+  const query = new URLSearchParams(request.query);
+  const lines = Number(query.get('lines') ?? '3');
+  const warnings = Number(query.get('warnings') ?? '1');
+  ctx.progress({ phase: 'A', phases: ['A', 'B', 'C'], current: 0, total: 2 });
+  await delay(5);
+  ctx.progress({ phase: 'B', current: 1, total: 2 });
+  for (let line = 0; line < lines; line++) ctx.log(`line ${line}`, { line, cyclic: globalThis, big: 10n as unknown as number, ok: true });
+  for (let warning = 0; warning < warnings; warning++) ctx.warn({ code: 'W', message: `warning ${warning}`, affected: warning });
+  ctx.warn(undefined as never);
+  await delay(5);
+  return { body: { done: true }, warnings: [{ code: 'FROM_RESPONSE', message: 'returned with the response' }] };
+}
+
+/** Fails with a retryable error while `ctx.attempt` < `failures` (default 2); `retryable=false` says a retry is no use. */
+function failThenSucceed(request: JobRequest, ctx: JobContext): JobResponse {
+  const query = new URLSearchParams(request.query);
+  const failures = Number(query.get('failures') ?? '2');
+  if (ctx.attempt < failures) throw Object.assign(new Error(`attempt ${ctx.attempt} failed`), { status: 503, retryable: query.get('retryable') !== 'false' });
+  return { body: { attempt: ctx.attempt } };
 }

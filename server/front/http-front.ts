@@ -6,7 +6,7 @@ import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError 
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type JobLog, type ServerMetrics } from '../observability/index.js';
-import { DEFAULT_CANCEL_REASON, mountOperationsSocket, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
+import { DEFAULT_CANCEL_REASON, mountOperationsSocket, operationType, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 
 export interface HttpFrontOptions {
@@ -305,7 +305,8 @@ export class HttpFront {
     }
     const nowMs = Date.now();
     const { submit } = this.#operations;
-    submit.record(jobId, nowMs, plan.intent!, caller, plan.request, plan.arangoStore, exchange.head).then(() => {
+    const type = operationType(this.#engine.routes.routes[plan.routeIndex], plan.request.method);
+    submit.record(jobId, nowMs, plan.intent!, caller, plan.request, plan.arangoStore, exchange.head, type).then(() => {
       this.#recorder.trackStored(jobId, nowMs);
       try {
         this.#engine.resubmit(jobId, plan.routeIndex, plan.request);
@@ -318,7 +319,7 @@ export class HttpFront {
       }
       if (this.#limits.enabled) this.#limits.submitted(jobId, caller.username);
       if (this.#jobLog.enabled) this.#logSubmitted(plan, jobId);
-      return submit.accepted(jobId, nowMs, plan.intent!, caller, plan.arangoStore).then((answer) => this.#answer(exchange, answer, mode));
+      return submit.accepted(jobId, nowMs, plan.intent!, caller, plan.arangoStore, type).then((answer) => this.#answer(exchange, answer, mode));
     }).catch((error: unknown) => {
       sendStoreError(exchange, error);
       this.#metrics.countRequest(mode, exchange.status);

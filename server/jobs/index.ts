@@ -4,7 +4,8 @@ export { firstJobIdAt } from './job-ids.js';
 export type {
   GoneJob, JobOutcome, JobState, JobStatusFilter, JobView, StoredResult,
   IdempotencyRecord, JobStore, JobSummary, NewJob, PendingWebhookEvent, StoreRecovery, StoredRequest, UnfinishedJob, WebhookRegistration,
+  AttemptRecord, JobDetails, ReopenedJob, StoredProgress,
 } from './job-store.js';
 export { UserLimits, defaultQueuedPerUser } from './user-limits.js';
 export { JobRecorder, type JobObserver, type RunningStoredJob } from './job-recorder.js';
-export { recoverUnfinishedJobs, type RecoveryOutcome } from './job-recovery.js';
+export { recoverUnfinishedJobs, rerunStoredJob, type RecoveryOutcome } from './job-recovery.js';

@@ -1,9 +1,11 @@
-import type { Engine, JobEventKind, JobFailure, JobProgress, JobResult } from '../../engine/index.js';
+import type {
+  Engine, JobEventData, JobEventKind, JobFailure, JobLogBatch, JobResult, ReportedProgress, RetryNotice,
+} from '../../engine/index.js';
 import { ANY_OWNER } from '../auth/index.js';
 import { errorBody, failureAnswer, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
 import { JSON_TYPE, type Exchange } from '../http/index.js';
 import { MODE_BLOCKING, type JobLog, type ServerMetrics } from '../observability/index.js';
-import type { JobView, StoredResult } from './job-store.js';
+import type { JobDetails, JobOutcome, JobView, StoredResult } from './job-store.js';
 import type { JobStore } from './job-store.js';
 import type { UserLimits } from './user-limits.js';
 
@@ -13,12 +15,18 @@ export interface RunningStoredJob {
   readonly createdAtMs: number;
   /** 0 until a worker took it. */
   startedAtMs: number;
+  /** When its current attempt started (a job with retries runs more than once); 0 until then. */
+  attemptStartedAtMs: number;
 }
 
 /** What else wants to hear of stored jobs' transitions (the operations surface). */
 export interface JobObserver {
   onRunning(job: RunningStoredJob, nowMs: number): void;
-  onProgress(job: RunningStoredJob, progress: JobProgress, nowMs: number): void;
+  onProgress(job: RunningStoredJob, progress: ReportedProgress, nowMs: number): void;
+  onLog(job: RunningStoredJob, batch: JobLogBatch, nowMs: number): void;
+  onRetrying(job: RunningStoredJob, notice: RetryNotice, nowMs: number): void;
+  /** What to store with the job beside its outcome (`JobStore.finish`, `cancel`), as its final event comes. */
+  detailsOf(jobId: number, kind: JobEventKind, data: JobEventData): JobDetails | null;
   /**
    * A stored job ended and the store committed its outcome. Returns whether the observer wants
    * the job's view, which then follows in `onFinished`: a job nobody watches costs no read.
@@ -100,7 +108,7 @@ export class JobRecorder {
 
   /** A job whose outcome goes to the store (submitted now, or re-queued after a restart). */
   trackStored(jobId: number, createdAtMs: number): void {
-    this.#stored.set(jobId, { jobId, createdAtMs, startedAtMs: 0 });
+    this.#stored.set(jobId, { jobId, createdAtMs, startedAtMs: 0, attemptStartedAtMs: 0 });
   }
 
   /** A job `trackStored` named that was never queued after all. */
@@ -131,21 +139,28 @@ export class JobRecorder {
     return this.#drainResults.size;
   }
 
-  readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobResult | JobFailure | JobProgress | undefined): void => {
+  readonly #onJobEvent = (kind: JobEventKind, jobId: number, data: JobEventData): void => {
     this.#metrics.countJobEvent(kind, jobId);
     if (this.#jobLog !== undefined) this.#jobLog.transition(kind, jobId, data);
-    if (kind !== 'progress' && kind !== 'queued' && kind !== 'retrying') this.#limits.leftQueue(jobId);
+    if (kind !== 'progress' && kind !== 'queued' && kind !== 'retrying' && kind !== 'log') this.#limits.leftQueue(jobId);
     if (kind === 'running') {
       const job = this.#stored.get(jobId);
       if (job === undefined) return;
       const now = Date.now();
-      job.startedAtMs = now;
-      this.#store.markStarted(jobId, now).catch((error: Error) => this.#onStoreError(error, jobId));
+      job.attemptStartedAtMs = now;
+      // A retry starts the job again: the operation keeps the time it first started.
+      if (job.startedAtMs === 0) {
+        job.startedAtMs = now;
+        this.#store.markStarted(jobId, now).catch((error: Error) => this.#onStoreError(error, jobId));
+      }
       return this.#observer?.onRunning(job, now);
     }
-    if (kind === 'progress') {
+    if (kind === 'progress' || kind === 'log' || kind === 'retrying') {
       const job = this.#stored.get(jobId);
-      if (job !== undefined) this.#observer?.onProgress(job, data as JobProgress, Date.now());
+      if (job === undefined || this.#observer === null) return;
+      if (kind === 'progress') this.#observer.onProgress(job, data as ReportedProgress, Date.now());
+      else if (kind === 'log') this.#observer.onLog(job, data as JobLogBatch, Date.now());
+      else this.#observer.onRetrying(job, data as RetryNotice, Date.now());
       return;
     }
     if (kind !== 'done' && kind !== 'failed' && kind !== 'cancelled' && kind !== 'timedOut') return;
@@ -161,7 +176,8 @@ export class JobRecorder {
     // Cut off by the drain: it stays unfinished on disk and runs again after the restart.
     if (kind === 'cancelled' && this.#draining && this.#resumesAfterRestart && !cancelledByClient) return;
     const result = kind === 'cancelled' ? null : finalResult(kind, data, this.#draining);
-    this.#record(jobId, kind, result, Date.now(), 0);
+    const details = this.#observer?.detailsOf(jobId, kind, data) ?? null;
+    this.#record(jobId, outcomeOf(kind, details), result, details, Date.now(), 0);
   };
 
   /**
@@ -169,10 +185,10 @@ export class JobRecorder {
    * until space is freed: the outcome is offered again, less and less often, while the job
    * shows pending; after a restart the job is unfinished and runs again by the usual rules.
    */
-  #record(jobId: number, kind: JobEventKind, result: StoredResult | null, nowMs: number, attempt: number): void {
-    const written = result === null
-      ? this.#store.cancel(jobId, nowMs)
-      : this.#store.finish(jobId, result, nowMs, kind === 'done' ? 'completed' : (kind as 'failed' | 'timedOut'));
+  #record(jobId: number, outcome: JobOutcome | null, result: StoredResult | null, details: JobDetails | null, nowMs: number, attempt: number): void {
+    const written = result === null || outcome === null
+      ? this.#store.cancel(jobId, nowMs, details)
+      : this.#store.finish(jobId, result, nowMs, outcome, details);
     written.then((kept) => {
       if (kept && this.#draining && result !== null) this.#drainResults.add(jobId);
       const observer = this.#observer;
@@ -183,7 +199,7 @@ export class JobRecorder {
       this.#onStoreError(error, jobId);
       if ((error as { code?: unknown }).code !== 'ERR_STORE_FULL') return;
       const delayMs = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** attempt);
-      setTimeout(() => this.#record(jobId, kind, result, Date.now(), attempt + 1), delayMs).unref();
+      setTimeout(() => this.#record(jobId, outcome, result, details, Date.now(), attempt + 1), delayMs).unref();
     });
   }
 }
@@ -192,8 +208,22 @@ function errorResult(error: ArangoError): StoredResult {
   return { status: error.status, headers: JSON_HEADERS, body: Buffer.from(errorBody(error, error.message)) };
 }
 
+/** The store's outcome of a final event (null: cancelled); a completed job that reported warnings completed with errors. */
+function outcomeOf(kind: JobEventKind, details: JobDetails | null): JobOutcome | null {
+  switch (kind) {
+    case 'done':
+      return details?.warnings != null ? 'completedWithErrors' : 'completed';
+    case 'failed':
+      return 'failed';
+    case 'timedOut':
+      return 'timedOut';
+    default:
+      return null;
+  }
+}
+
 /** What a job's final event answers, as a blocking request or a stored result. */
-function finalResult(kind: JobEventKind, data: JobResult | JobFailure | JobProgress | undefined, draining: boolean): StoredResult {
+function finalResult(kind: JobEventKind, data: JobEventData, draining: boolean): StoredResult {
   switch (kind) {
     case 'done':
       return data as JobResult;

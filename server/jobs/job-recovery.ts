@@ -1,8 +1,8 @@
 import type { Engine, SubmitRequest } from '../../engine/index.js';
-import { errorBody, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
+import { errorBody, errorFromEngine, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
 import { JSON_TYPE } from '../http/index.js';
 import type { JobRecorder } from './job-recorder.js';
-import type { JobStore, UnfinishedJob } from './job-store.js';
+import type { JobStore, StoredRequest, UnfinishedJob } from './job-store.js';
 import type { StoredResult } from './job-store.js';
 
 /** How often jobs that did not fit into the engine's queue at start-up try again. */
@@ -72,4 +72,24 @@ function feedBacklog(backlog: Array<{ job: UnfinishedJob; routeIndex: number }>,
 
 function errorResult(error: ArangoError): StoredResult {
   return { status: error.status, headers: ['content-type', JSON_TYPE], body: Buffer.from(errorBody(error, error.message)) };
+}
+
+/**
+ * Queues a stored job again under its id (a retry of a failed or cancelled operation, its
+ * store record already pending again): null once queued, else why not (its route is gone, the
+ * queue is full, the server is stopping), for the caller to answer and record.
+ */
+export function rerunStoredJob(engine: Engine, recorder: JobRecorder, jobId: number, createdAtMs: number, request: StoredRequest): ArangoError | null {
+  const match = engine.routes.match(request.method, request.path);
+  if (match.kind !== 'found') return { ...JOB_ENDINGS.serverStopped, message: `the server no longer has a route for ${request.method} ${request.path}` };
+  recorder.trackStored(jobId, createdAtMs);
+  try {
+    engine.resubmit(jobId, match.routeIndex, { ...request, user: request.user ?? null });
+    return null;
+  } catch (error) {
+    recorder.untrackStored(jobId);
+    const mapped = errorFromEngine(error);
+    if (mapped === undefined) throw error;
+    return mapped;
+  }
 }

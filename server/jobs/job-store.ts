@@ -1,3 +1,4 @@
+import type { JobLogLine, JobWarning, PhaseProgress } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
 
 /** A finished job's HTTP answer as a store keeps it. */
@@ -12,11 +13,55 @@ export interface StoredResult {
 /** `pending` covers queued and running; `done` and `cancelled` are final. */
 export type JobState = 'pending' | 'done' | 'cancelled';
 
-/** How a `done` job ended: its handler answered, it failed (an error result), or it ran past its deadline. */
-export type JobOutcome = 'completed' | 'failed' | 'timedOut';
+/**
+ * How a `done` job ended: its handler answered, answered with warnings (it did its work in
+ * part), failed (an error result), or ran past its deadline.
+ */
+export type JobOutcome = 'completed' | 'failed' | 'timedOut' | 'completedWithErrors';
 
 /** What `history` can filter on. */
-export type JobStatusFilter = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobStatusFilter = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'completedWithErrors';
+
+/** The last progress a job reported, as it is kept with the job. */
+export interface StoredProgress {
+  current: number | null;
+  total: number | null;
+  message: string | null;
+  phase: string | null;
+  /** Null when the job named no phases. */
+  phases: PhaseProgress[] | null;
+}
+
+/** One failed attempt of a job that was run again (a retry policy, a worker crash, a retry request). */
+export interface AttemptRecord {
+  /** 1 for the first run. */
+  attempt: number;
+  /** Epoch milliseconds; 0 when it never started. */
+  startedAtMs: number;
+  endedAtMs: number;
+  /** How it ended: a failure code (`ERR_HANDLER`, ...) or `CANCELLED`. */
+  code: string;
+  message: string;
+  /** The HTTP status its answer had, when it failed with one. */
+  status: number | null;
+}
+
+/**
+ * What a job reported beside its result, and what the operations surface keeps of its life:
+ * stored with the job when it ends, and gone with it. Every field is null when there is nothing.
+ */
+export interface JobDetails {
+  progress: StoredProgress | null;
+  warnings: JobWarning[] | null;
+  /** The newest lines (bounded), oldest first; `truncated` when older ones were cut. */
+  logs: { lines: JobLogLine[]; truncated: boolean } | null;
+  /** Earlier attempts, oldest first, when the job ran more than once. */
+  attempts: AttemptRecord[] | null;
+  /** The first cancel request, when a client cancelled it. */
+  cancel: { atMs: number; reason: string } | null;
+  /** How a failed job's handler described its error: whether a retry may help, and when. */
+  failure: { code: string; retryable: boolean | null; retryAfterMs: number | null } | null;
+}
 
 /** One stored job as seen at the moment of the call (a snapshot, not a live handle). */
 export interface JobView {
@@ -35,6 +80,10 @@ export interface JobView {
   expiresAtMs: number;
   /** The result of a `done` job; null while pending and for cancelled jobs. */
   result: StoredResult | null;
+  /** The operation's type (`NewJob.type`); null for a job stored without one. */
+  type: string | null;
+  /** What `finish` or `cancel` stored beside the outcome; null while pending and when nothing was. */
+  details: JobDetails | null;
 }
 
 /** A job that was stored and is gone: fetched, deleted, or removed when its retention ran out. */
@@ -86,6 +135,15 @@ export interface NewJob {
   keepNoBody: boolean;
   idempotency: IdempotencyRecord | null;
   webhook: WebhookRegistration | null;
+  /** What the operations surface shows as its `type`: the route's name, or `METHOD /path/pattern`. */
+  type: string;
+}
+
+/** A failed or cancelled job made pending again by `reopen`: what it takes to run it again. */
+export interface ReopenedJob {
+  request: StoredRequest;
+  /** What its ended run had stored (earlier attempts, logs), for the new run to carry on. */
+  details: JobDetails | null;
 }
 
 /** A job that was pending when the store was last closed or the process died. */
@@ -122,8 +180,8 @@ export interface StoreRecovery {
   webhookEvents: PendingWebhookEvent[];
 }
 
-/** A job's fields without its result, as lists and history pages return it. */
-export type JobSummary = Omit<JobView, 'result'>;
+/** A job's fields without its result and details, as lists and history pages return it. */
+export type JobSummary = Omit<JobView, 'result' | 'details'>;
 
 /**
  * The store of stored jobs (`x-arango-async: store` and operations): the one seam between
@@ -178,12 +236,20 @@ export interface JobStore {
    * the caller may reuse `result` and its buffers once the call returned. Resolves false when
    * the result is dropped: the job was removed meanwhile, or was cancelled (cancel is final).
    */
-  finish(jobId: number, result: StoredResult, nowMs: number, outcome?: JobOutcome): Promise<boolean>;
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome?: JobOutcome, details?: JobDetails | null): Promise<boolean>;
   /**
-   * Marks a pending job cancelled (fetch then answers 410). A job already done keeps its
-   * result, as cancelling a finished job is a no-op in ArangoDB. False if the id is unknown.
+   * Marks a pending job cancelled (fetch then answers 410), with `details` when given. A job
+   * already done keeps its result, as cancelling a finished job is a no-op in ArangoDB. False
+   * if the id is unknown.
    */
-  cancel(jobId: number, nowMs: number): Promise<boolean>;
+  cancel(jobId: number, nowMs: number, details?: JobDetails | null): Promise<boolean>;
+  /**
+   * A retry under the same id: makes a failed, timed-out or cancelled job pending again
+   * (queued, its result and details dropped) and returns its request and the details it had.
+   * Undefined when the job is unknown, pending or completed (with or without errors). A store
+   * keeps the request of every job until it completes, so a failed one can always run again.
+   */
+  reopen(jobId: number, nowMs: number): Promise<ReopenedJob | undefined>;
 
   /** Status lookup (`GET /_api/job/{id}`), with the result; does not remove. */
   get(jobId: number, caller: Caller): Promise<JobView | undefined>;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { JobEventKind, JobFailure } from '../../engine/index.js';
+import type { JobEventKind, JobFailure, RetryNotice } from '../../engine/index.js';
 
 /** What the log keeps of a job between its submit and its end: who, which route, since when. */
 interface LoggedJob {
@@ -35,7 +35,7 @@ export class JobLog {
 
   /** An engine transition; `data` as the engine's listener gets it. */
   transition(kind: JobEventKind, jobId: number, data: unknown): void {
-    if (!this.enabled || kind === 'queued' || kind === 'progress') return;
+    if (!this.enabled || kind === 'queued' || kind === 'progress' || kind === 'log') return;
     const job = this.#jobs.get(jobId);
     const known = job === undefined ? { jobId } : { jobId, owner: job.owner, route: job.route, mode: job.mode };
     const nowMs = Date.now();
@@ -43,7 +43,10 @@ export class JobLog {
       if (job !== undefined) job.startedAtMs = nowMs;
       return this.#logger.info({ event: 'started', ...known, waitedMs: job === undefined ? undefined : nowMs - job.submittedAtMs }, 'job started');
     }
-    if (kind === 'retrying') return this.#logger.info({ event: 'retrying', ...known, error: (data as JobFailure | undefined)?.message }, 'job retrying');
+    if (kind === 'retrying') {
+      const notice = data as RetryNotice | undefined;
+      return this.#logger.info({ event: 'retrying', ...known, attempt: notice?.attempt, delayMs: notice?.delayMs, error: notice?.message }, 'job retrying');
+    }
     this.#jobs.delete(jobId);
     const durationMs = job === undefined || job.startedAtMs === 0 ? undefined : nowMs - job.startedAtMs;
     const outcome = kind === 'done' ? 'completed' : kind;

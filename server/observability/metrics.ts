@@ -9,7 +9,7 @@ export const MODE_STORE = 2;
 export const MODE_INLINE = 3;
 const MODE_NAMES = ['blocking', 'fire', 'store', 'inline'];
 
-const JOB_EVENT_KINDS: JobEventKind[] = ['queued', 'running', 'progress', 'retrying', 'done', 'failed', 'cancelled', 'timedOut'];
+const JOB_EVENT_KINDS: JobEventKind[] = ['queued', 'running', 'progress', 'log', 'retrying', 'done', 'failed', 'cancelled', 'timedOut'];
 
 /**
  * Prometheus metrics (prom-client). The hot path only bumps plain numbers in typed arrays;

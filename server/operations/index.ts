@@ -5,3 +5,4 @@ export { OperationWebhooks } from './operation-webhooks.js';
 export { OperationsApi, problemAnswer } from './operations-api.js';
 export { problem } from './problem.js';
 export { mountOperationsSocket } from './operations-socket.js';
+export { operationType } from './operation-type.js';

@@ -1,7 +1,7 @@
 import type { JobSummary } from '../jobs/index.js';
 
 /** The operation states of the long-running-operations seed. */
-export type OperationStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export type OperationStatus = 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'COMPLETED_WITH_ERRORS' | 'FAILED' | 'CANCELLED';
 
 export function operationStatus(job: Pick<JobSummary, 'state' | 'startedAtMs' | 'outcome'>): OperationStatus {
   switch (job.state) {
@@ -10,12 +10,12 @@ export function operationStatus(job: Pick<JobSummary, 'state' | 'startedAtMs' | 
     case 'cancelled':
       return 'CANCELLED';
     default:
-      return job.outcome === 'completed' ? 'COMPLETED' : 'FAILED';
+      return job.outcome === 'completed' ? 'COMPLETED' : job.outcome === 'completedWithErrors' ? 'COMPLETED_WITH_ERRORS' : 'FAILED';
   }
 }
 
 export function isFinalStatus(status: OperationStatus): boolean {
-  return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
+  return status === 'COMPLETED' || status === 'COMPLETED_WITH_ERRORS' || status === 'FAILED' || status === 'CANCELLED';
 }
 
 /** `?status=` of the history: operation names to the table's filter. */
@@ -23,6 +23,7 @@ export const STATUS_FILTERS = {
   PENDING: 'queued',
   PROCESSING: 'running',
   COMPLETED: 'completed',
+  COMPLETED_WITH_ERRORS: 'completedWithErrors',
   FAILED: 'failed',
   CANCELLED: 'cancelled',
 } as const;

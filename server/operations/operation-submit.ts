@@ -124,7 +124,9 @@ export class OperationSubmit {
    * after a restart; resolves once the record is committed, or rejects (a full disk: 507) and
    * then the job must not run.
    */
-  record(jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean, head: boolean): Promise<void> {
+  record(
+    jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean, head: boolean, type: string,
+  ): Promise<void> {
     const { store, webhooks, retentionMs } = this.#options;
     const job: NewJob = {
       jobId,
@@ -137,15 +139,16 @@ export class OperationSubmit {
         ? null
         : { key: intent.idempotencyKey, fingerprint: fingerprintOf(intent, request), expiresAtMs: nowMs + retentionMs },
       webhook: intent.callbackUrl === null ? null : { url: intent.callbackUrl, events: [...intent.callbackEvents!] },
+      type,
     };
     if (intent.callbackUrl !== null) webhooks!.register(jobId, intent.callbackUrl, intent.callbackEvents!);
     return store.add(job);
   }
 
   /** After the job was recorded and queued: the 202 to answer. */
-  async accepted(jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, arangoStore: boolean): Promise<Answer> {
+  async accepted(jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, arangoStore: boolean, type: string): Promise<Answer> {
     if (!intent.respondAsync) return arangoAnswer(jobId);
-    const view = (await this.#options.store.get(jobId, caller)) ?? pendingView(jobId, caller.username, nowMs);
+    const view = (await this.#options.store.get(jobId, caller)) ?? pendingView(jobId, caller.username, nowMs, type);
     return operationAnswer(jobId, arangoStore, this.#options.api.describe(view, Date.now()));
   }
 }
@@ -163,8 +166,8 @@ function withoutSecrets(headers: string[]): string[] {
 }
 
 /** What a job just added looks like, should it be gone by the time it is read back. */
-function pendingView(jobId: number, owner: string, createdAtMs: number): JobView {
-  return { jobId, owner, state: 'pending', createdAtMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null };
+function pendingView(jobId: number, owner: string, createdAtMs: number, type: string): JobView {
+  return { jobId, owner, state: 'pending', createdAtMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null, type, details: null };
 }
 
 /** RFC 7240's answer: 202 with the operation, its Location, and (for ArangoDB clients too) its job id. */

@@ -6,7 +6,7 @@ const SUMMARY_BODY_LIMIT = 64 * 1024;
 
 export function operationLinks(jobId: number): Record<string, string> {
   const self = `/_api/operations/${jobId}`;
-  return { self, cancel: `${self}/cancel`, stream: `${self}/stream`, result: `${self}/result` };
+  return { self, cancel: `${self}/cancel`, stream: `${self}/stream`, result: `${self}/result`, logs: `${self}/logs` };
 }
 
 /**
@@ -17,11 +17,13 @@ export function operationLinks(jobId: number): Record<string, string> {
 export function finishedSummary(job: JobView): Record<string, unknown> {
   if (job.state === 'cancelled') return {};
   const result = job.result!;
-  if (job.outcome !== 'completed') return { error: failureProblem(job) };
-  const summary: Record<string, unknown> = { result: { status: result.status, url: operationLinks(job.jobId).result } };
+  if (job.outcome !== 'completed' && job.outcome !== 'completedWithErrors') return { error: failureProblem(job) };
+  const summary: Record<string, unknown> = { status: result.status, url: operationLinks(job.jobId).result };
   const json = jsonBody(job);
-  if (json !== undefined) (summary.result as Record<string, unknown>).body = json;
-  return summary;
+  if (json !== undefined) summary.body = json;
+  // The seed's partial failure: what went wrong rides with the result.
+  if (job.details?.warnings != null) summary.warnings = job.details.warnings;
+  return { result: summary };
 }
 
 /** A failed job's error: its ArangoDB error body turned into a problem (RFC 9457). */
@@ -31,9 +33,13 @@ export function failureProblem(job: JobView): Problem {
   const detail = typeof body?.errorMessage === 'string' ? body.errorMessage : `the job answered HTTP ${result.status}`;
   const timedOut = job.outcome === 'timedOut';
   const row = timedOut ? ERRORS.timedOut : ERRORS.operationFailed;
+  const failure = job.details?.failure;
   return problemOf(result.status, row.type, row.title, detail, {
     instance: `/_api/operations/${job.jobId}`,
     ...(typeof body?.errorNum === 'number' ? { errorNum: body.errorNum } : {}),
+    // The seed's retry policy example: whether running it again may help, and after how many seconds.
+    ...(failure?.retryable != null ? { retryable: failure.retryable } : timedOut ? { retryable: true } : {}),
+    ...(failure?.retryAfterMs != null ? { retryAfter: Math.ceil(failure.retryAfterMs / 1000) } : {}),
   });
 }
 

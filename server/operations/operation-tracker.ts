@@ -1,7 +1,14 @@
-import type { JobProgress } from '../../engine/index.js';
-import type { JobObserver, JobView, RunningStoredJob } from '../jobs/index.js';
-import { finalEvent, finalEventId, nextEventId, progressView, type OperationEvent, type ProgressView } from './operation-event.js';
-import { finishedSummary } from './operation-summary.js';
+import type {
+  JobEventData, JobEventKind, JobFailure, JobLogBatch, JobLogLine, JobResult, ReportedProgress, RetryNotice,
+} from '../../engine/index.js';
+import { failureAnswer } from '../errors/index.js';
+import type { AttemptRecord, JobDetails, JobObserver, JobView, RunningStoredJob } from '../jobs/index.js';
+import {
+  finalEvent, finalEventId, nextEventId, progressView, storedProgress, type OperationEvent, type ProgressView,
+} from './operation-event.js';
+import { logLineView, OperationLog } from './operation-log.js';
+import { operationStatus } from './operation-status.js';
+import { failureProblem, finishedSummary } from './operation-summary.js';
 
 /** Something that shows an operation's events to a client (an SSE stream, a WebSocket). */
 export interface OperationWatcher {
@@ -20,7 +27,7 @@ export interface OperationNotifier {
   forgetAll(): void;
 }
 
-/** Cancel requests and last progress kept for operations that ended (bounded: the oldest are forgotten first). */
+/** Cancel requests kept for operations that ended (bounded: the oldest are forgotten first). */
 const ENDED_MEMORY = 100_000;
 /** The reason of a cancel that gave none, as the status body shows it. */
 export const DEFAULT_CANCEL_REASON = 'cancelled by user';
@@ -42,7 +49,14 @@ class LiveOperation {
   /** 0 while queued. */
   startedAtMs: number;
   lastEventId = 0;
+  /** The latest report as the handler made it (stored with the job when it ends), and as shown. */
+  reported: ReportedProgress | null = null;
   progress: ProgressView | null = null;
+  log: OperationLog | null = null;
+  /** Failed attempts before the current one, when the job ran more than once. */
+  attempts: AttemptRecord[] | null = null;
+  /** While the job waits out a retry's backoff: the number of the next attempt and when it starts. */
+  retry: { attempt: number; nextAttemptAtMs: number } | null = null;
   /** First progress sample, for the rate behind Retry-After. */
   firstProgressAtMs = 0;
   firstProgressCurrent = 0;
@@ -66,8 +80,6 @@ export class OperationTracker implements JobObserver {
   readonly #isRunning: (jobId: number) => boolean;
   readonly #live = new Map<number, LiveOperation>();
   readonly #cancelRequests = new Map<number, CancelRequest>();
-  /** The last progress an operation reported before it ended (a finished one shows it, 10/10; a cancelled one its partial progress). */
-  readonly #endedProgress = new Map<number, ProgressView>();
   #notifier: OperationNotifier | null = null;
 
   constructor(isRunning: (jobId: number) => boolean) {
@@ -82,12 +94,14 @@ export class OperationTracker implements JobObserver {
     const live = this.#live.get(job.jobId);
     if (live === undefined) return;
     live.startedAtMs = job.startedAtMs;
+    live.retry = null;
     if (live.watchers !== null) this.#broadcast(live, this.#statusUpdate(job.jobId, live, nowMs));
   }
 
-  onProgress(job: RunningStoredJob, progress: JobProgress, nowMs: number): void {
+  onProgress(job: RunningStoredJob, progress: ReportedProgress, nowMs: number): void {
     const jobId = job.jobId;
     const live = this.#liveFor(jobId, job.createdAtMs, job.startedAtMs);
+    live.reported = progress;
     live.progress = progressView(progress);
     if (live.firstProgressAtMs === 0 && live.progress.current !== null) {
       live.firstProgressAtMs = nowMs;
@@ -98,6 +112,81 @@ export class OperationTracker implements JobObserver {
     this.#notifier?.notify(jobId, event);
   }
 
+  /** Lines the job logged: kept (bounded) until it ends, then stored with it; watchers see them as `log` events. */
+  onLog(job: RunningStoredJob, batch: JobLogBatch, nowMs: number): void {
+    const live = this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs);
+    (live.log ??= new OperationLog()).add(batch);
+    if (live.watchers === null || batch.lines.length === 0) return;
+    live.lastEventId = nextEventId(live.lastEventId, live.createdAtMs, nowMs);
+    this.#broadcast(live, {
+      id: live.lastEventId, event: 'log', operationId: String(job.jobId), status: live.startedAtMs === 0 ? 'PENDING' : 'PROCESSING',
+      progress: live.progress, timestamp: new Date(nowMs).toISOString(), data: { lines: batch.lines.map(logLineView) },
+    });
+  }
+
+  /** An attempt failed and the job runs again (after `notice.delayMs`): recorded, and told as a `retrying` event. */
+  onRetrying(job: RunningStoredJob, notice: RetryNotice, nowMs: number): void {
+    const live = this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs);
+    const attempts = (live.attempts ??= []);
+    const failed: AttemptRecord = {
+      attempt: attempts.length + 1, startedAtMs: job.attemptStartedAtMs, endedAtMs: nowMs, code: notice.code, message: notice.message,
+      status: failureAnswer(notice).status,
+    };
+    attempts.push(failed);
+    live.retry = { attempt: attempts.length + 1, nextAttemptAtMs: nowMs + notice.delayMs };
+    live.lastEventId = nextEventId(live.lastEventId, live.createdAtMs, nowMs);
+    const event: OperationEvent = {
+      id: live.lastEventId, event: 'retrying', operationId: String(job.jobId), status: 'PROCESSING', progress: live.progress,
+      timestamp: new Date(nowMs).toISOString(),
+      data: { attempt: failed.attempt, error: attemptView(failed).error, nextAttempt: live.retry.attempt, nextAttemptAt: new Date(live.retry.nextAttemptAtMs).toISOString() },
+    };
+    if (live.watchers !== null) this.#broadcast(live, event);
+    this.#notifier?.notify(job.jobId, event);
+  }
+
+  /**
+   * What to store with the job beside its outcome, as it ends: its last progress, log, earlier
+   * attempts, warnings, cancel request and how its failure described itself; null when there
+   * is none of it (most jobs: one Map lookup).
+   */
+  detailsOf(jobId: number, kind: JobEventKind, data: JobEventData): JobDetails | null {
+    const live = this.#live.get(jobId);
+    const warnings = kind === 'done' ? (data as JobResult).warnings ?? null : null;
+    const cancel = kind === 'cancelled' && this.#cancelRequests.size > 0 ? this.#cancelRequests.get(jobId) ?? null : null;
+    const failure = kind === 'failed' ? failureOf(data as JobFailure) : null;
+    if (live === undefined && warnings === null && cancel === null && failure === null) return null;
+    return {
+      progress: live?.reported == null ? null : storedProgress(live.reported),
+      warnings: warnings === null || warnings.length === 0 ? null : [...warnings],
+      logs: live?.log?.stored() ?? null,
+      attempts: live?.attempts ?? null,
+      cancel,
+      failure,
+    };
+  }
+
+  /**
+   * A failed or cancelled operation runs again under its id (`POST .../retry`): its earlier
+   * attempts and log carry on, with the run that just ended as one more attempt.
+   */
+  reopened(jobId: number, ended: JobView, details: JobDetails | null, nowMs: number): void {
+    this.#live.delete(jobId);
+    const cancel = this.#cancelRequests.get(jobId) ?? details?.cancel ?? null;
+    this.#cancelRequests.delete(jobId);
+    const live = this.#liveFor(jobId, ended.createdAtMs, 0);
+    const attempts = [...(details?.attempts ?? [])];
+    const cancelled = ended.state === 'cancelled';
+    attempts.push({
+      attempt: attempts.length + 1, startedAtMs: ended.startedAtMs, endedAtMs: ended.finishedAtMs,
+      code: cancelled ? 'CANCELLED' : details?.failure?.code ?? (ended.outcome === 'timedOut' ? 'ERR_TIMED_OUT' : 'ERR_HANDLER'),
+      message: cancelled ? cancel?.reason ?? DEFAULT_CANCEL_REASON : String(failureProblem(ended).detail),
+      status: cancelled ? null : ended.result?.status ?? null,
+    });
+    live.attempts = attempts;
+    if (details?.logs != null) live.log = new OperationLog([...details.logs.lines], details.logs.truncated);
+    live.lastEventId = nextEventId(0, live.createdAtMs, nowMs);
+  }
+
   /**
    * The job table recorded the job's end. True when someone is to be told (a watcher, a
    * webhook): `onFinished` then follows with the job's view. Otherwise its live state goes
@@ -105,7 +194,6 @@ export class OperationTracker implements JobObserver {
    */
   onEnded(jobId: number): boolean {
     const live = this.#live.get(jobId);
-    if (live?.progress != null) remember(this.#endedProgress, jobId, live.progress);
     if (live?.watchers != null || (this.#notifier !== null && this.#notifier.wants(jobId))) return true;
     if (live !== undefined) this.#live.delete(jobId);
     return false;
@@ -116,7 +204,7 @@ export class OperationTracker implements JobObserver {
     const live = this.#live.get(jobId);
     if (live !== undefined) this.#live.delete(jobId);
     if (job === undefined) return; // deleted while it ran: nobody can ask for it any more
-    const event = finalEvent(job, finalEventId(job, live?.lastEventId ?? 0), live?.progress ?? null, finishedSummary(job));
+    const event = finalEvent(job, finalEventId(job, live?.lastEventId ?? 0), this.progressOf(job), finishedSummary(job));
     if (live?.watchers != null) this.#broadcast(live, event);
     if (this.#notifier !== null && this.#notifier.wants(jobId)) this.#notifier.notify(jobId, event);
   }
@@ -124,7 +212,6 @@ export class OperationTracker implements JobObserver {
   /** The job table dropped `jobId` because its retention ran out (the table keeps when). */
   onExpired(jobId: number): void {
     this.#cancelRequests.delete(jobId);
-    this.#endedProgress.delete(jobId);
   }
 
   /**
@@ -149,9 +236,35 @@ export class OperationTracker implements JobObserver {
     return finalEventId(job, 0);
   }
 
-  /** The operation's current progress, or the last it reported before it ended; null when it never reported any. */
-  progressOf(jobId: number): ProgressView | null {
-    return this.#live.get(jobId)?.progress ?? this.#endedProgress.get(jobId) ?? null;
+  /**
+   * The operation's current progress, or the last it reported before it ended (stored with it:
+   * a finished one shows 10/10, a cancelled one its partial progress, its phase ended as the
+   * job did); null when it never reported any.
+   */
+  progressOf(job: JobView): ProgressView | null {
+    if (job.state === 'pending') return this.#live.get(job.jobId)?.progress ?? null;
+    const stored = job.details?.progress;
+    return stored == null ? null : progressView(stored, { status: operationStatus(job), atMs: job.finishedAtMs });
+  }
+
+  /** The operation's log: live while it runs, stored with it once it ended; null when it logged nothing. */
+  logOf(job: JobView): { lines: readonly JobLogLine[]; truncated: boolean } | null {
+    if (job.state === 'pending') {
+      const log = this.#live.get(job.jobId)?.log;
+      return log === undefined || log === null ? null : log.stored();
+    }
+    return job.details?.logs ?? null;
+  }
+
+  /** The attempts that failed before the current or last one; null when it ran once. */
+  attemptsOf(job: JobView): readonly AttemptRecord[] | null {
+    if (job.state === 'pending') return this.#live.get(job.jobId)?.attempts ?? null;
+    return job.details?.attempts ?? null;
+  }
+
+  /** While a pending operation waits out a retry's backoff: the next attempt's number and start. */
+  retryOf(jobId: number): { attempt: number; nextAttemptAtMs: number } | null {
+    return this.#live.get(jobId)?.retry ?? null;
   }
 
   /**
@@ -189,7 +302,7 @@ export class OperationTracker implements JobObserver {
     if (!trusted && job.state === 'pending' && !this.#live.has(job.jobId) && !this.#isRunning(job.jobId)) return null;
     const live = job.state === 'pending' ? this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs) : undefined;
     if (live === undefined) {
-      const event = finalEvent(job, finalEventId(job, 0), null, finishedSummary(job));
+      const event = finalEvent(job, finalEventId(job, 0), this.progressOf(job), finishedSummary(job));
       if (event.id > lastEventId) watcher.push(event);
       return false;
     }
@@ -241,4 +354,27 @@ export class OperationTracker implements JobObserver {
   #broadcast(live: LiveOperation, event: OperationEvent): void {
     for (const watcher of live.watchers!) watcher.push(event);
   }
+}
+
+/** How a failed attempt shows in status bodies and `retrying` events. */
+export function attemptView(attempt: AttemptRecord): { attempt: number; startedAt: string | null; endedAt: string; error: Record<string, unknown> } {
+  const error: Record<string, unknown> = { code: attempt.code, message: attempt.message };
+  if (attempt.status !== null) error.status = attempt.status;
+  return {
+    attempt: attempt.attempt,
+    startedAt: attempt.startedAtMs === 0 ? null : new Date(attempt.startedAtMs).toISOString(),
+    endedAt: new Date(attempt.endedAtMs).toISOString(),
+    error,
+  };
+}
+
+/** What a handler's error said of itself that a client deciding on a retry wants to know. */
+function failureOf(failure: JobFailure): JobDetails['failure'] {
+  const retryable = failure.details?.retryable;
+  const retryAfterMs = failure.details?.retryAfterMs;
+  return {
+    code: failure.code,
+    retryable: typeof retryable === 'boolean' ? retryable : null,
+    retryAfterMs: typeof retryAfterMs === 'number' && retryAfterMs >= 0 ? retryAfterMs : null,
+  };
 }

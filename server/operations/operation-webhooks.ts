@@ -100,15 +100,17 @@ export class OperationWebhooks implements OperationNotifier {
   notify(jobId: number, event: OperationEvent): void {
     const registration = this.#registrations.get(jobId);
     if (registration === undefined) return;
-    const webhookEvent: WebhookEvent = event.event === 'status-update' ? 'PROGRESS' : (event.status as WebhookEvent);
-    if (!registration.events.has(webhookEvent)) return;
+    if (event.event === 'log') return; // logs are read from the logs resource or the streams
+    const webhookEvent: WebhookEvent = event.event === 'status-update' ? 'PROGRESS' : event.event === 'retrying' ? 'RETRYING' : (event.status as WebhookEvent);
+    const wanted = registration.events.has(webhookEvent) || (webhookEvent === 'COMPLETED_WITH_ERRORS' && registration.events.has('COMPLETED'));
+    if (!wanted) return;
     if (webhookEvent === 'PROGRESS') {
       const now = Date.now();
       if (now - registration.lastProgressAtMs < PROGRESS_INTERVAL_MS) return;
       registration.lastProgressAtMs = now;
     }
     const payload = { status: event.status, progress: event.progress, ...event.data };
-    if (this.#store === null || webhookEvent === 'PROGRESS') return this.#send(jobId, registration, webhookEvent, payload, 0, randomUUID());
+    if (this.#store === null || webhookEvent === 'PROGRESS' || webhookEvent === 'RETRYING') return this.#send(jobId, registration, webhookEvent, payload, 0, randomUUID());
     // Final events must arrive: kept in the store until delivered (or given up), so they resume after a restart.
     const eventId = ++this.#lastEventId;
     const deliveryId = randomUUID();

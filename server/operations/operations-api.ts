@@ -1,10 +1,12 @@
 import type { Engine } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
 import { JSON_TYPE, type Answer, type Exchange } from '../http/index.js';
-import { answerWith, sendStoreError, type GoneJob, type JobStore, type JobSummary, type JobView } from '../jobs/index.js';
+import { answerWith, sendStoreError, type GoneJob, type JobStore, type JobSummary, type JobView, type StoredRequest } from '../jobs/index.js';
+import { errorBody, type ArangoError } from '../errors/index.js';
+import { logLineView } from './operation-log.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
 import { failureProblem, finishedSummary, operationLinks } from './operation-summary.js';
-import { DEFAULT_CANCEL_REASON, type OperationTracker } from './operation-tracker.js';
+import { attemptView, DEFAULT_CANCEL_REASON, type OperationTracker } from './operation-tracker.js';
 import type { OperationWebhooks } from './operation-webhooks.js';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { ERRORS } from '../errors/index.js';
@@ -23,6 +25,8 @@ export interface OperationsApiOptions {
   retentionMs: number;
   /** The engine's cancel, timed by the metrics; false when the engine no longer held the job. */
   cancelJob: (jobId: number, reason: string) => boolean;
+  /** Queues a reopened job again under its id (`rerunStoredJob`): null once queued, else why not. */
+  rerun: (jobId: number, createdAtMs: number, request: StoredRequest) => ArangoError | null;
 }
 
 /**
@@ -52,6 +56,13 @@ export class OperationsApi {
     if (action === null || !Number.isSafeInteger(jobId)) {
       return sendProblem(exchange, problem(ERRORS.notFound, `no such resource: /_api/operations${rest}`));
     }
+    if (action === 'retry' && method === 'POST') {
+      // A body is allowed (and ignored) so that clients that always send `{}` are not refused.
+      return readBody(() => answerWith(exchange, this.#options.store.get(jobId, caller), (job) => {
+        if (job === undefined) return this.#missing(exchange, jobId, caller);
+        this.#retry(exchange, job, caller);
+      }));
+    }
     if (action === 'cancel' && method === 'POST') {
       // `{"reason": "..."}`, read before anything else (uWS hands the body only to the handler it came with).
       return readBody((bytes) => {
@@ -78,7 +89,11 @@ export class OperationsApi {
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
         return this.#result(exchange, job);
       case 'cancel':
+      case 'retry':
         return sendMethodNotAllowed(exchange, 'POST');
+      case 'logs':
+        if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
+        return this.#logs(exchange, job);
       case 'stream':
         // HEAD as on every GET route: the stream's headers, no stream.
         if (method === 'HEAD') return exchange.send(200, SSE_HEAD_HEADERS, null);
@@ -98,11 +113,13 @@ export class OperationsApi {
   describe(job: JobView, nowMs: number): Record<string, unknown> {
     const status = operationStatus(job);
     const { tracker } = this.#options;
-    const progress = tracker.progressOf(job.jobId);
+    const progress = tracker.progressOf(job);
+    const completed = status === 'COMPLETED' || status === 'COMPLETED_WITH_ERRORS';
     const body: Record<string, unknown> = {
       operationId: String(job.jobId),
+      type: job.type,
       status,
-      progress: status === 'COMPLETED' ? completedProgress(progress) : progress,
+      progress: completed ? completedProgress(progress) : progress,
       timestamps: {
         created: iso(job.createdAtMs),
         started: job.startedAtMs === 0 ? null : iso(job.startedAtMs),
@@ -111,17 +128,25 @@ export class OperationsApi {
       links: operationLinks(job.jobId),
     };
     if (job.startedAtMs !== 0) body.startedAt = iso(job.startedAtMs);
-    if (status === 'COMPLETED') {
+    if (completed) {
       body.completedAt = iso(job.finishedAtMs);
       body.result = finishedSummary(job).result;
     } else if (status === 'FAILED') {
       body.failedAt = iso(job.finishedAtMs);
       body.error = failureProblem(job);
     } else if (status === 'CANCELLED') {
-      const request = tracker.cancelRequestOf(job.jobId);
+      const request = tracker.cancelRequestOf(job.jobId) ?? job.details?.cancel ?? undefined;
       body.cancelledAt = iso(request?.atMs ?? job.finishedAtMs);
       body.reason = request?.reason ?? DEFAULT_CANCEL_REASON;
     }
+    if (status === 'FAILED' || status === 'CANCELLED') (body.links as Record<string, string>).retry = `/_api/operations/${job.jobId}/retry`;
+    const attempts = tracker.attemptsOf(job);
+    if (attempts !== null) body.attempts = attempts.map(attemptView);
+    const retry = job.state === 'pending' ? tracker.retryOf(job.jobId) : null;
+    if (retry !== null) {
+      body.attempt = retry.attempt;
+      body.nextAttemptAt = iso(retry.nextAttemptAtMs);
+    } else if (attempts !== null && job.state === 'pending') body.attempt = attempts.length + 1;
     if (job.expiresAtMs !== 0) body.expiresAt = iso(job.expiresAtMs);
     const webhook = this.#options.webhooks?.view(job.jobId);
     if (webhook !== undefined) body.webhook = webhook;
@@ -153,7 +178,7 @@ export class OperationsApi {
 
   #result(exchange: Exchange, job: JobView): void {
     const status = operationStatus(job);
-    if (status === 'COMPLETED' || status === 'FAILED') {
+    if (status === 'COMPLETED' || status === 'COMPLETED_WITH_ERRORS' || status === 'FAILED') {
       const result = job.result!;
       return exchange.send(result.status, result.headers, result.body);
     }
@@ -161,9 +186,58 @@ export class OperationsApi {
     sendProblem(exchange, problem(ERRORS.operationNotFinished, detail, { operationId: String(job.jobId), operationStatus: status }));
   }
 
+  /** `GET .../logs`: what the job logged, newest last; live while it runs. */
+  #logs(exchange: Exchange, job: JobView): void {
+    const log = this.#options.tracker.logOf(job);
+    const body = {
+      operationId: String(job.jobId),
+      status: operationStatus(job),
+      lines: log === null ? [] : log.lines.map(logLineView),
+      truncated: log?.truncated ?? false,
+      links: { operation: `/_api/operations/${job.jobId}` },
+    };
+    exchange.send(200, ['content-type', JSON_TYPE, 'cache-control', 'no-store'], JSON.stringify(body));
+  }
+
+  /**
+   * `POST .../retry`: a failed or cancelled operation runs again under its id, its owner only
+   * (a superuser who can see it may not start another user's work again); 409 while it runs or
+   * once it completed. Answers 202 with the operation, as a submit does.
+   */
+  #retry(exchange: Exchange, job: JobView, caller: Caller): void {
+    const status = operationStatus(job);
+    if (job.owner !== caller.username) {
+      return sendProblem(exchange, problem(ERRORS.operationForbidden, 'only the operation\'s owner may run it again', { operationId: String(job.jobId) }));
+    }
+    if (status !== 'FAILED' && status !== 'CANCELLED') {
+      const detail = isFinalStatus(status) ? `the operation is ${status}: only a failed or cancelled one runs again` : `the operation is ${status}: it is still running`;
+      return sendProblem(exchange, problem(ERRORS.operationNotRetryable, detail, { operationId: String(job.jobId), operationStatus: status }));
+    }
+    const { store, tracker, rerun } = this.#options;
+    const nowMs = Date.now();
+    answerWith(exchange, store.reopen(job.jobId, nowMs), (reopened) => {
+      // Retried or deleted by another request meanwhile.
+      if (reopened === undefined) return sendProblem(exchange, problem(ERRORS.operationNotRetryable, 'the operation is no longer failed or cancelled', { operationId: String(job.jobId) }));
+      tracker.reopened(job.jobId, job, reopened.details, nowMs);
+      const refused = rerun(job.jobId, job.createdAtMs, reopened.request);
+      if (refused !== null) {
+        // Pending again in the store but not queued: it fails again, with the reason.
+        const result = { status: refused.status, headers: ['content-type', JSON_TYPE], body: Buffer.from(errorBody(refused, refused.message)) };
+        return answerWith(exchange, store.finish(job.jobId, result, Date.now(), 'failed'), () => {
+          const row = refused.errorNum === ERRORS.queueFull.errorNum ? ERRORS.queueFull : refused.errorNum === ERRORS.shutdown.errorNum ? ERRORS.shutdown : ERRORS.internal;
+          sendProblem(exchange, problem(row, refused.message, { operationId: String(job.jobId) }));
+        });
+      }
+      answerWith(exchange, store.get(job.jobId, caller), (view) => {
+        const body = this.describe(view ?? { ...job, state: 'pending', startedAtMs: 0, finishedAtMs: 0, outcome: null, result: null, details: null, expiresAtMs: 0 }, Date.now());
+        exchange.send(202, ['content-type', JSON_TYPE, 'location', `/_api/operations/${job.jobId}`], JSON.stringify(body));
+      });
+    });
+  }
+
   #cancel(exchange: Exchange, job: JobView, reason: string): void {
     const status = operationStatus(job);
-    if (status === 'COMPLETED' || status === 'FAILED') {
+    if (status === 'COMPLETED' || status === 'COMPLETED_WITH_ERRORS' || status === 'FAILED') {
       return sendProblem(exchange, problem(ERRORS.operationFinished, `the operation is ${status} and keeps its result`, {
         operationId: String(job.jobId), operationStatus: status,
       }));
@@ -285,13 +359,14 @@ function sendHistory(exchange: Exchange, jobs: JobSummary[], pagination: Record<
     const status = operationStatus(job);
     const item: Record<string, unknown> = {
       operationId: String(job.jobId),
+      type: job.type,
       status,
       timestamps: { created: iso(job.createdAtMs), started: job.startedAtMs === 0 ? null : iso(job.startedAtMs), finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs) },
       // Seconds, as the seed's history shows it.
       duration: job.finishedAtMs === 0 || job.startedAtMs === 0 ? null : (job.finishedAtMs - job.startedAtMs) / 1000,
       links: operationLinks(job.jobId),
     };
-    if (status === 'COMPLETED') item.completedAt = iso(job.finishedAtMs);
+    if (status === 'COMPLETED' || status === 'COMPLETED_WITH_ERRORS') item.completedAt = iso(job.finishedAtMs);
     else if (status === 'FAILED') item.failedAt = iso(job.finishedAtMs);
     else if (status === 'CANCELLED') item.cancelledAt = iso(job.finishedAtMs);
     return item;

@@ -4,7 +4,7 @@ import { ERRORS, errorBody, type ServerError } from '../errors/index.js';
 import { AuthRefusal, type AuthOutcome } from '../auth/index.js';
 import type { Caller } from '../auth/index.js';
 import type { JobStore } from '../jobs/index.js';
-import type { OperationEvent } from './operation-event.js';
+import { isFinalEvent, type OperationEvent } from './operation-event.js';
 import type { OperationTracker, OperationWatcher } from './operation-tracker.js';
 import { problem } from './problem.js';
 import { payloadOf } from './sse-stream.js';
@@ -143,10 +143,11 @@ class SocketSubscription implements OperationWatcher {
   push(event: OperationEvent): void {
     const data = this.#ws.getUserData();
     if (data.closed) return;
-    const final = event.event !== 'status-update';
+    const final = isFinalEvent(event);
     if (this.#ws.getBufferedAmount() > SOFT_BACKPRESSURE_BYTES) {
+      // Log lines a congested client misses stay readable at /logs; status is what must not lag.
       if (final) this.#pendingFinal = event;
-      else this.#pendingUpdate = event;
+      else if (event.event !== 'log') this.#pendingUpdate = event;
       return;
     }
     this.#ws.cork(() => this.#ws.send(JSON.stringify(payloadOf(event)), false));

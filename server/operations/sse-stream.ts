@@ -1,6 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Exchange } from '../http/index.js';
-import type { OperationEvent } from './operation-event.js';
+import { eventName, isFinalEvent, type OperationEvent } from './operation-event.js';
 import type { OperationWatcher } from './operation-tracker.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -43,10 +43,11 @@ export class SseStream implements OperationWatcher {
 
   push(event: OperationEvent): void {
     if (this.#closed) return;
-    const final = event.event !== 'status-update';
+    const final = isFinalEvent(event);
     if (this.#blocked) {
+      // Log lines a congested client misses stay readable at /logs; status is what must not lag.
       if (final) this.#pendingFinal = event;
-      else this.#pendingUpdate = event;
+      else if (event.event !== 'log') this.#pendingUpdate = event;
       return;
     }
     this.#send(event);
@@ -116,7 +117,7 @@ function writeHeartbeat(stream: SseStream): void {
 /** The JSON of an event as every channel sends it (the seed's WebSocket message format). */
 export function payloadOf(event: OperationEvent): Record<string, unknown> {
   return {
-    event: event.event === 'status-update' ? 'STATUS_UPDATE' : event.status,
+    event: eventName(event),
     operationId: event.operationId,
     status: event.status,
     progress: event.progress,

@@ -1,13 +1,14 @@
 /** Operation events a webhook can subscribe to (`x-callback-events`). */
-export const WEBHOOK_EVENTS = ['COMPLETED', 'FAILED', 'CANCELLED', 'PROGRESS'] as const;
+export const WEBHOOK_EVENTS = ['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED', 'PROGRESS', 'RETRYING'] as const;
 
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /**
- * Events delivered when `x-callback-events` is absent: the final ones. PROGRESS is opt-in
- * because a handler may report progress far more often than a receiver wants POSTs.
+ * Events delivered when `x-callback-events` is absent: the final ones, and each retry of a
+ * failed attempt. PROGRESS is opt-in because a handler may report progress far more often than
+ * a receiver wants POSTs. A webhook that asked for COMPLETED also hears COMPLETED_WITH_ERRORS.
  */
-export const DEFAULT_WEBHOOK_EVENTS: ReadonlySet<WebhookEvent> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+export const DEFAULT_WEBHOOK_EVENTS: ReadonlySet<WebhookEvent> = new Set(['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED', 'RETRYING']);
 
 /**
  * Parses an `x-callback-events` header (`COMPLETED,FAILED`, case-insensitive, blanks ignored).

@@ -5,7 +5,7 @@ import { rawExchange, rawStatus, describeRaw } from './raw-http.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-export const FINAL_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const FINAL_STATUSES = ['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED'] as const;
 
 /** The body of `GET /_api/operations/{id}` and of a submit's 202. */
 export interface OperationBody {
@@ -13,7 +13,7 @@ export interface OperationBody {
   status: 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
   progress: { current: number | null; total: number | null; percentage: number | null; phase: string | null; message: string | null } | null;
   timestamps: { created: string; started: string | null; finished: string | null };
-  links: { self: string; cancel: string; stream: string; result: string };
+  links: { self: string; cancel: string; stream: string; result: string; logs: string; retry?: string };
   error?: Record<string, unknown>;
   webhook?: { url: string; events: string[]; deliveries: DeliveryAttempt[] };
   [field: string]: unknown;
@@ -111,5 +111,5 @@ export function assertIsoTime(value: unknown, what: string): void {
 
 export function linksOf(operationId: string): OperationBody['links'] {
   const self = `/_api/operations/${operationId}`;
-  return { self, cancel: `${self}/cancel`, stream: `${self}/stream`, result: `${self}/result` };
+  return { self, cancel: `${self}/cancel`, stream: `${self}/stream`, result: `${self}/result`, logs: `${self}/logs` };
 }

@@ -6,9 +6,19 @@ import type { JobStore } from '../job-store.js';
 import type { JobView, StoredResult } from '../job-store.js';
 import { durabilityContract } from './job-store-durability.js';
 import { ALICE, BOB, commandArbitrary, newJob, ReferenceJobStore, ROOT, run, type ModelTarget } from './reference-job-store.js';
-import type { JobStatusFilter } from '../job-store.js';
+import type { JobDetails, JobStatusFilter } from '../job-store.js';
 
-const HISTORY_FILTERS: readonly JobStatusFilter[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+const HISTORY_FILTERS: readonly JobStatusFilter[] = ['queued', 'running', 'completed', 'failed', 'cancelled', 'completedWithErrors'];
+
+/** Details as an operation stores them: progress with phases, a log, warnings, an earlier attempt. */
+const DETAILS: JobDetails = {
+  progress: { current: 10, total: 10, message: 'done', phase: 'B', phases: [{ name: 'A', status: 'COMPLETED', startedAtMs: 1, endedAtMs: 2 }, { name: 'B', status: 'IN_PROGRESS', startedAtMs: 2, endedAtMs: 0 }] },
+  warnings: [{ code: 'MISSING_DATA', message: 'some records had no email', affectedRecords: 15 }],
+  logs: { lines: [{ atMs: 5, message: 'started', fields: { batch: 1, ok: true, note: null } }], truncated: false },
+  attempts: [{ attempt: 1, startedAtMs: 1, endedAtMs: 2, code: 'ERR_HANDLER', message: 'flaky', status: 503 }],
+  cancel: null,
+  failure: null,
+};
 
 /*
  * The conformance suite of the job store contract (job-store.ts): every store runs it, as
@@ -80,8 +90,70 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
       assert.equal(store.size, 1);
       assert.deepEqual(await store.get(1, ALICE), {
         jobId: 1, owner: 'alice', state: 'pending', createdAtMs: 1000, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null,
+        type: 'GET /_api/version', details: null,
       });
       assert.equal(await store.get(2, ALICE), undefined);
+    });
+
+    test('a job keeps its type, and the details stored with its outcome, until it leaves', async (t) => {
+      const fixture_ = await fixture(t);
+      const { store } = fixture_;
+      await store.add(newJob(1, 'alice', 1000, 0, { type: 'REPORT_GENERATION' }));
+      await store.add(newJob(2, 'alice', 1000, 0, { type: 'REPORT_GENERATION' }));
+      await store.add(newJob(3, 'bob', 1000));
+      assert.equal((await store.finish(1, jsonResult('{"ok":true}'), 1010, 'completedWithErrors', DETAILS)), true);
+      assert.equal(await store.cancel(2, 1011, { ...DETAILS, warnings: null, cancel: { atMs: 1011, reason: 'not needed' } }), true);
+      const done = await store.get(1, ALICE);
+      assert.equal(done?.type, 'REPORT_GENERATION');
+      assert.equal(done?.outcome, 'completedWithErrors');
+      assert.deepEqual(done?.details, DETAILS);
+      assert.deepEqual((await store.get(2, ALICE))?.details?.cancel, { atMs: 1011, reason: 'not needed' });
+      assert.equal((await store.get(3, BOB))?.details, null);
+      assert.deepEqual((await store.history(ALICE, 10, Infinity, 'completedWithErrors')).map((job) => job.jobId), [1]);
+      assert.deepEqual((await store.history(ALICE, 10, Infinity, 'completed')).map((job) => job.jobId), []);
+      assert.equal(await store.historyCount(ALICE, 'completedWithErrors'), 1);
+      assert.equal((await store.history(ALICE, 1, Infinity))[0].type, 'REPORT_GENERATION');
+      if (durable) {
+        const reopened = await fixture_.reopen();
+        assert.deepEqual((await reopened.get(1, ALICE))?.details, DETAILS);
+        assert.equal((await reopened.get(1, ALICE))?.type, 'REPORT_GENERATION');
+      }
+      assert.deepEqual((await fixture_.store.take(1, ALICE))?.details, DETAILS);
+      assert.equal(await fixture_.store.get(1, ALICE), undefined);
+    });
+
+    test('reopen runs a failed or cancelled job again under its id, with its request; never a pending or completed one', async (t) => {
+      const fixture_ = await fixture(t);
+      const { store } = fixture_;
+      const request = { method: 'POST', path: '/reports', query: 'a=1', headers: ['x-a', 'b'], body: new TextEncoder().encode('{"n":1}'), user: { name: 'alice', superuser: false } };
+      for (let jobId = 1; jobId <= 4; jobId++) await store.add(newJob(jobId, 'alice', 1000 + jobId, 100, { request }));
+      await store.markStarted(1, 1010);
+      await store.finish(1, jsonResult('{"error":true}', 503), 1020, 'failed', { ...DETAILS, warnings: null });
+      await store.cancel(2, 1021);
+      await store.finish(3, jsonResult('{}'), 1022);
+      assert.equal(await store.reopen(3, 1030), undefined, 'a completed job does not run again');
+      assert.equal(await store.reopen(4, 1030), undefined, 'a pending job does not run again');
+      assert.equal(await store.reopen(99, 1030), undefined);
+      const failed = await store.reopen(1, 1030);
+      assert.ok(failed);
+      assert.deepEqual({ ...failed.request, body: Buffer.from(failed.request.body!).toString() }, { ...request, body: '{"n":1}' });
+      assert.deepEqual(failed.details?.attempts, DETAILS.attempts);
+      const again = await store.get(1, ALICE);
+      assert.deepEqual([again?.state, again?.startedAtMs, again?.finishedAtMs, again?.result, again?.details, again?.expiresAtMs], ['pending', 0, 0, null, null, 0]);
+      assert.deepEqual(await store.list('pending', 10, ALICE), [1, 4]);
+      assert.ok(await store.reopen(2, 1031), 'a cancelled job runs again');
+      assert.deepEqual(await store.list('pending', 10, ALICE), [1, 2, 4]);
+      assert.equal(await store.historyCount(ALICE, 'queued'), 3);
+      assert.equal(await store.historyCount(ALICE, 'failed'), 0);
+      assert.equal(await store.reopen(1, 1032), undefined, 'once pending it is not reopened twice');
+      if (durable) {
+        const reopened = await fixture_.reopen();
+        const recovery = await reopened.recover();
+        assert.deepEqual(recovery.unfinished.map((job) => job.jobId), [1, 2, 4]);
+      }
+      assert.equal(await fixture_.store.finish(1, jsonResult('{"ok":true}'), 1040), true);
+      assert.equal(bodyText(await fixture_.store.get(1, ALICE)), '{"ok":true}');
+      assert.equal(await fixture_.store.reopen(1, 1041), undefined, 'a job that completed on its retry stays completed');
     });
 
     test('operations: started time, outcome, retention and newest-first history pages without results', async (t) => {
@@ -98,7 +170,7 @@ export function jobStoreContract(name: string, makeStore: () => Promise<JobStore
       assert.deepEqual((await store.history(ROOT, 10, Infinity, 'failed')).map((job) => job.jobId), [2]);
       assert.deepEqual((await store.history(ROOT, 10, Infinity, 'queued')).map((job) => job.jobId), [5, 4]);
       assert.deepEqual(await store.history(ROOT, 1, 2), [
-        { jobId: 1, owner: 'alice', state: 'done', createdAtMs: 1001, startedAtMs: 1010, finishedAtMs: 1020, outcome: 'completed', expiresAtMs: 1120 },
+        { jobId: 1, owner: 'alice', state: 'done', createdAtMs: 1001, startedAtMs: 1010, finishedAtMs: 1020, outcome: 'completed', expiresAtMs: 1120, type: 'GET /_api/version' },
       ]);
       const one = (await store.get(1, ROOT))!;
       assert.equal(one.startedAtMs, 1010);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Caller } from '../../auth/index.js';
 import type { JobStore, JobSummary, NewJob } from '../job-store.js';
-import type { GoneJob, JobOutcome, JobStatusFilter, JobView, StoredResult } from '../job-store.js';
+import type { GoneJob, JobDetails, JobOutcome, JobStatusFilter, JobView, StoredResult } from '../job-store.js';
 
 /*
  * The model half of the conformance suite: a reference store written as plainly as possible
@@ -15,14 +15,14 @@ export const ROOT: Caller = { username: 'root', superuser: true };
 /** A new job with an empty GET request, nothing else asked for. */
 export function newJob(jobId: number, owner: string, createdAtMs: number, retentionMs = 0, extra: Partial<NewJob> = {}): NewJob {
   return {
-    jobId, owner, createdAtMs, retentionMs, keepNoBody: false, idempotency: null, webhook: null,
+    jobId, owner, createdAtMs, retentionMs, keepNoBody: false, idempotency: null, webhook: null, type: 'GET /_api/version',
     request: { method: 'GET', path: '/_api/version', query: '', headers: [], body: null, user: null },
     ...extra,
   };
 }
 
 export function summaryOf(view: JobView): JobSummary {
-  const { result: _result, ...summary } = view;
+  const { result: _result, details: _details, ...summary } = view;
   return summary;
 }
 
@@ -46,7 +46,10 @@ export class ReferenceJobStore implements ModelTarget {
   onRemoved(listener: (jobId: number | null) => void): void { this.#removalListener = listener; }
   add(job: NewJob): void {
     const { jobId, owner, createdAtMs } = job;
-    this.jobs.set(jobId, { jobId, owner, state: 'pending', createdAtMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null });
+    this.jobs.set(jobId, {
+      jobId, owner, state: 'pending', createdAtMs, startedAtMs: 0, finishedAtMs: 0, outcome: null, expiresAtMs: 0, result: null,
+      type: job.type, details: null,
+    });
     this.retention.set(jobId, job.retentionMs);
     if (job.keepNoBody) this.noBody.add(jobId);
   }
@@ -58,9 +61,10 @@ export class ReferenceJobStore implements ModelTarget {
     const job = this.jobs.get(jobId);
     if (job?.state === 'pending' && job.startedAtMs === 0) job.startedAtMs = nowMs;
   }
-  finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed'): boolean {
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed', details: JobDetails | null = null): boolean {
     const job = this.jobs.get(jobId);
     if (job?.state !== 'pending') return false;
+    job.details = details;
     job.state = 'done';
     job.outcome = outcome;
     job.finishedAtMs = nowMs;
@@ -69,11 +73,11 @@ export class ReferenceJobStore implements ModelTarget {
     job.result = { status: result.status, headers: [...result.headers], body };
     return true;
   }
-  cancel(jobId: number, nowMs: number): boolean {
+  cancel(jobId: number, nowMs: number, details: JobDetails | null = null): boolean {
     const job = this.jobs.get(jobId);
     if (job === undefined) return false;
     if (job.state === 'pending') {
-      Object.assign(job, { state: 'cancelled', finishedAtMs: nowMs, expiresAtMs: this.retention.get(jobId)! > 0 ? nowMs + this.retention.get(jobId)! : 0 });
+      Object.assign(job, { state: 'cancelled', details, finishedAtMs: nowMs, expiresAtMs: this.retention.get(jobId)! > 0 ? nowMs + this.retention.get(jobId)! : 0 });
     }
     return true;
   }
@@ -143,7 +147,7 @@ export class ReferenceJobStore implements ModelTarget {
 
 function statusOf(job: JobView): JobStatusFilter {
   if (job.state === 'cancelled') return 'cancelled';
-  if (job.state === 'done') return job.outcome === 'completed' ? 'completed' : 'failed';
+  if (job.state === 'done') return job.outcome === 'completed' || job.outcome === 'completedWithErrors' ? job.outcome : 'failed';
   return job.startedAtMs === 0 ? 'queued' : 'running';
 }
 

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANY_OWNER, type Caller } from '../../auth/index.js';
 import type {
-  GoneJob, JobOutcome, JobStatusFilter, JobStore, JobSummary, JobView, NewJob, PendingWebhookEvent, StoreRecovery,
-  StoredResult, UnfinishedJob, WebhookRegistration,
+  GoneJob, JobDetails, JobOutcome, JobStatusFilter, JobStore, JobSummary, JobView, NewJob, PendingWebhookEvent, ReopenedJob,
+  StoreRecovery, StoredResult, UnfinishedJob, WebhookRegistration,
 } from '../../jobs/index.js';
 import { firstJobIdAt } from '../../jobs/index.js';
 import { idempotencyRecordKey, summaryOf, type IdempotencyKeys, type IdempotentJob, type MemoryJobTable } from '../memory/index.js';
@@ -20,8 +20,8 @@ import {
 } from './store-records.js';
 import { verifyStoreFile } from './verify-store-file.js';
 
-/** The newest format this server writes and reads. */
-const FORMAT = 1;
+/** The newest format this server writes and reads (2: job records carry a type; format 1 stores are read as they are). */
+const FORMAT = 2;
 /** Gone records kept on disk: the newest by id; the lowest are pruned once this many more piled up. */
 const GONE_KEPT = 100_000;
 const GONE_PRUNE_SLACK = 10_000;
@@ -73,13 +73,15 @@ export class LmdbJobStore implements JobStore {
   readonly #table: MemoryJobTable;
   readonly #ownerNames: string[];
   readonly #ownerIndexes = new Map<string, number>();
+  readonly #typeNames: string[];
+  readonly #typeIndexes = new Map<string, number>();
   /**
    * Owner and retention of jobs whose `add` is not committed yet; the others' are read from
    * their job record when needed (finish, cancel, removal), which is cheaper than keeping
    * them in memory for every job (two hash indexes cost 0.7 s of a million-job open).
    */
-  readonly #unwrittenJobs = new Map<number, { ownerIndex: number; retentionMs: number }>();
-  readonly #record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0 };
+  readonly #unwrittenJobs = new Map<number, StoredFields>();
+  readonly #record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0, typeIndex: 0 };
   readonly #results: ResultReader;
   readonly #largeResultIds: Set<number>;
   readonly #noBodyJobIds: Set<number>;
@@ -87,8 +89,6 @@ export class LmdbJobStore implements JobStore {
   readonly #idempotencyKeys: IdempotencyKeys;
   /** Jobs whose `finish` is being written, with its promise: a fetch meanwhile waits for it rather than answer 204. */
   readonly #finishing = new Map<number, Promise<unknown>>();
-  /** Set while a removal takes finished jobs only: their requests are gone already. */
-  #removingFinished = false;
   #lastJobId: number;
   #goneCount: number;
   #lastFinishedAtMs = 0;
@@ -108,6 +108,8 @@ export class LmdbJobStore implements JobStore {
     this.#table = loaded.table;
     this.#ownerNames = loaded.ownerNames;
     this.#ownerNames.forEach((name, ownerIndex) => this.#ownerIndexes.set(name, ownerIndex));
+    this.#typeNames = loaded.typeNames;
+    this.#typeNames.forEach((name, typeIndex) => this.#typeIndexes.set(name, typeIndex));
     this.#results = new ResultReader(databases, dataPath);
     this.#largeResultIds = loaded.largeResultIds;
     this.#noBodyJobIds = loaded.noBodyJobIds;
@@ -192,8 +194,9 @@ export class LmdbJobStore implements JobStore {
     const { jobs, requests, webhooks, idempotency: idempotencyKeys } = this.#databases;
     const written = this.#databases.root.batch(() => {
       const ownerIndex = this.#ownerIndexOf(owner);
-      this.#table.add(jobId, owner, job.createdAtMs, job.retentionMs);
-      this.#unwrittenJobs.set(jobId, { ownerIndex, retentionMs: job.retentionMs });
+      const typeIndex = this.#typeIndexOf(job.type);
+      this.#table.add(jobId, owner, job.createdAtMs, job.retentionMs, job.type);
+      this.#unwrittenJobs.set(jobId, { ownerIndex, retentionMs: job.retentionMs, typeIndex, flags: job.keepNoBody ? KEEP_NO_BODY_FLAG : 0 });
       requests.put(jobId, job.request);
       let flags = 0;
       if (job.keepNoBody) {
@@ -210,7 +213,7 @@ export class LmdbJobStore implements JobStore {
         this.#idempotencyKeys.remember(name, jobId, idempotency.fingerprint, idempotency.expiresAtMs);
         idempotencyKeys.put(name, { jobId, fingerprint: idempotency.fingerprint, expiresAtMs: idempotency.expiresAtMs });
       }
-      jobs.put(jobId, jobRecord(PENDING, 0, flags, ownerIndex, job.createdAtMs, 0, 0, job.retentionMs, 0));
+      jobs.put(jobId, jobRecord(PENDING, 0, flags, ownerIndex, job.createdAtMs, 0, 0, job.retentionMs, 0, typeIndex));
     });
     if (jobId > this.#lastJobId) this.#lastJobId = jobId;
     return written.then(() => {
@@ -237,18 +240,21 @@ export class LmdbJobStore implements JobStore {
     return DONE_PROMISE;
   }
 
-  finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed'): Promise<boolean> {
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed', details: JobDetails | null = null): Promise<boolean> {
     if (this.#finishing.has(jobId)) return FALSE;
     const view = this.#table.get(jobId, ANY_OWNER);
     if (view === undefined || view.state !== 'pending') return FALSE;
     const finishedAtMs = this.#finishedAt(nowMs);
     const value = encodeResult(result, this.#noBodyJobIds.has(jobId));
-    const { ownerIndex, retentionMs } = this.#storedFields(jobId);
+    const { ownerIndex, retentionMs, typeIndex, flags } = this.#storedFields(jobId);
     const { jobs, results, requests } = this.#databases;
+    // A completed job never runs again; a failed one keeps its request for a retry (`reopen`).
+    const completed = outcome === 'completed' || outcome === 'completedWithErrors';
     const written = this.#databases.root.batch(() => {
       results.put(jobId, value);
-      jobs.put(jobId, jobRecord(DONE, OUTCOMES.indexOf(outcome), 0, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, value.length));
-      requests.remove(jobId);
+      jobs.put(jobId, jobRecord(DONE, OUTCOMES.indexOf(outcome), completed ? 0 : flags, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, value.length, typeIndex));
+      if (completed) requests.remove(jobId);
+      if (details !== null) this.#databases.details.put(jobId, details);
     });
     const finished = written.then(() => {
       this.#finishing.delete(jobId);
@@ -266,24 +272,45 @@ export class LmdbJobStore implements JobStore {
     return finished;
   }
 
-  cancel(jobId: number, nowMs: number): Promise<boolean> {
+  cancel(jobId: number, nowMs: number, details: JobDetails | null = null): Promise<boolean> {
     const view = this.#table.get(jobId, ANY_OWNER);
     if (view === undefined) return FALSE;
     if (view.state !== 'pending' || this.#finishing.has(jobId)) return TRUE;
     const finishedAtMs = this.#finishedAt(nowMs);
-    const { ownerIndex, retentionMs } = this.#storedFields(jobId);
-    const { jobs, requests } = this.#databases;
+    const { ownerIndex, retentionMs, typeIndex, flags } = this.#storedFields(jobId);
+    const { jobs } = this.#databases;
+    // Its request stays: a cancelled operation may be retried (`reopen`).
     const written = this.#databases.root.batch(() => {
       this.#table.cancel(jobId, finishedAtMs);
       this.#noBodyJobIds.delete(jobId);
-      jobs.put(jobId, jobRecord(CANCELLED, 0, 0, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, 0));
-      requests.remove(jobId);
+      jobs.put(jobId, jobRecord(CANCELLED, 0, flags, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, 0, typeIndex));
+      if (details !== null) this.#databases.details.put(jobId, details);
     });
     return written.then(this.#settle, this.#failed).then(() => true);
   }
 
+  reopen(jobId: number, _nowMs: number): Promise<ReopenedJob | undefined> {
+    const view = this.#table.get(jobId, ANY_OWNER);
+    if (view === undefined || this.#finishing.has(jobId)) return Promise.resolve(undefined);
+    const { jobs, results, requests, details } = this.#databases;
+    const stored = requests.get(jobId);
+    if (stored === undefined || !this.#table.reopen(jobId)) return Promise.resolve(undefined);
+    const request = { ...stored, body: stored.body === null ? null : new Uint8Array(stored.body) };
+    const previous = details.get(jobId) ?? null;
+    const { ownerIndex, retentionMs, typeIndex, flags } = this.#storedFields(jobId);
+    if ((flags & KEEP_NO_BODY_FLAG) !== 0) this.#noBodyJobIds.add(jobId);
+    this.#largeResultIds.delete(jobId);
+    const written = this.#databases.root.batch(() => {
+      jobs.put(jobId, jobRecord(PENDING, 0, flags, ownerIndex, view.createdAtMs, 0, 0, retentionMs, 0, typeIndex));
+      results.remove(jobId);
+      details.remove(jobId);
+    });
+    return written.then(this.#settle, this.#failed).then(() => ({ request, details: previous }));
+  }
+
   get(jobId: number, caller: Caller): Promise<JobView | undefined> {
     const view = this.#table.get(jobId, caller);
+    if (view !== undefined && view.state !== 'pending') view.details = this.#databases.details.get(jobId) ?? null;
     if (view === undefined || view.state !== 'done') return Promise.resolve(view);
     if (!this.#largeResultIds.has(jobId)) {
       view.result = this.#results.small(jobId);
@@ -301,13 +328,14 @@ export class LmdbJobStore implements JobStore {
     if (finishing !== undefined) return finishing.then(() => this.take(jobId, caller), () => this.take(jobId, caller));
     const view = this.#table.get(jobId, caller);
     if (view === undefined || view.state === 'pending') return Promise.resolve(view);
+    view.details = this.#databases.details.get(jobId) ?? null;
     let largeResult: Promise<StoredResult> | null = null;
     if (view.state === 'done') {
       // Read before the removal is written: the large read holds a snapshot from now on.
       if (this.#largeResultIds.has(jobId)) largeResult = this.#results.large(jobId);
       else view.result = this.#results.small(jobId);
     }
-    const removed = this.#databases.root.batch(() => this.#removeFinished(() => this.#table.remove(jobId, ANY_OWNER))).then(this.#settle, this.#failed);
+    const removed = this.#databases.root.batch(() => this.#table.remove(jobId, ANY_OWNER)).then(this.#settle, this.#failed);
     if (largeResult === null) return removed.then(() => view);
     return Promise.all([largeResult, removed]).then(([result]) => {
       view.result = result;
@@ -338,7 +366,7 @@ export class LmdbJobStore implements JobStore {
   removeExpired(stampMs: number, caller: Caller): Promise<number> {
     let removed = 0;
     const written = this.#databases.root.batch(() => {
-      removed = this.#removeFinished(() => this.#table.removeExpired(stampMs, caller));
+      removed = this.#table.removeExpired(stampMs, caller);
     });
     return written.then(this.#settle, this.#failed).then(() => removed);
   }
@@ -357,10 +385,10 @@ export class LmdbJobStore implements JobStore {
     const written = this.#databases.root.batch(() => {
       this.#expiring = true;
       try {
-        removed = this.#removeFinished(() => this.#table.expire(nowMs, (jobId, expiredAtMs) => {
+        removed = this.#table.expire(nowMs, (jobId, expiredAtMs) => {
           this.#recordGone(jobId, expiredAtMs);
           onExpired(jobId, expiredAtMs);
-        }));
+        });
       } finally {
         this.#expiring = false;
       }
@@ -410,25 +438,16 @@ export class LmdbJobStore implements JobStore {
    */
   #removeEverything(): number {
     const newest = this.#table.history(ANY_OWNER, GONE_KEPT, Infinity);
-    const { jobs, results, requests, webhooks } = this.#databases;
+    const { jobs, results, requests, webhooks, details } = this.#databases;
     const removed = this.#table.removeAll(ANY_OWNER);
     // Their promises are the batch's: the batch's own promise reports the commit.
     void jobs.clearAsync();
     void results.clearAsync();
     void requests.clearAsync();
+    void details.clearAsync();
     void webhooks.clearAsync();
     for (let index = newest.length - 1; index >= 0; index--) this.#recordGone(newest[index].jobId, 0, this.#ownerIndexes.get(newest[index].owner)!);
     return removed;
-  }
-
-  /** Runs a removal of finished jobs only, whose requests were deleted when they finished. */
-  #removeFinished<T>(removal: () => T): T {
-    this.#removingFinished = true;
-    try {
-      return removal();
-    } finally {
-      this.#removingFinished = false;
-    }
   }
 
   /** The table's removal listener: deletes the job's records (into the batch of the call that removed it). */
@@ -446,10 +465,12 @@ export class LmdbJobStore implements JobStore {
       if (this.#noBodyJobIds.size > 0) this.#noBodyJobIds.delete(jobId);
       const hadWebhook = this.#webhooks.size > 0 && this.#webhooks.delete(jobId);
       if (!this.#undoingAdd) {
-        const { jobs, results, requests, webhooks } = this.#databases;
+        const { jobs, results, requests, webhooks, details } = this.#databases;
         jobs.remove(jobId);
         results.remove(jobId);
-        if (!this.#removingFinished) requests.remove(jobId);
+        // Failed and cancelled jobs keep theirs (a retry), and so do pending ones.
+        requests.remove(jobId);
+        details.remove(jobId);
         if (hadWebhook) webhooks.remove(jobId);
         // An expired job's gone record is written by expire's callback, which knows when it expired.
         if (!this.#expiring) this.#recordGone(jobId, 0, ownerIndex);
@@ -482,6 +503,19 @@ export class LmdbJobStore implements JobStore {
     return ownerIndex;
   }
 
+  /** The index of an operation type in job records (1 up; written to `types` when new). */
+  #typeIndexOf(type: string | null | undefined): number {
+    if (typeof type !== 'string') return 0;
+    let typeIndex = this.#typeIndexes.get(type);
+    if (typeIndex === undefined) {
+      typeIndex = Math.max(1, this.#typeNames.length);
+      this.#typeNames[typeIndex] = type;
+      this.#typeIndexes.set(type, typeIndex);
+      this.#databases.types.put(typeIndex, type);
+    }
+    return typeIndex;
+  }
+
   /** Finish times never go back (removeExpired stops at the first young job): a clock stepping back is clamped. */
   #finishedAt(nowMs: number): number {
     if (nowMs > this.#lastFinishedAtMs) this.#lastFinishedAtMs = nowMs;
@@ -489,7 +523,7 @@ export class LmdbJobStore implements JobStore {
   }
 
   /** Owner index and retention of a stored job: from its pending add, or its committed job record (a read from the map). */
-  #storedFields(jobId: number): { ownerIndex: number; retentionMs: number } {
+  #storedFields(jobId: number): StoredFields {
     const unwritten = this.#unwrittenJobs.get(jobId);
     if (unwritten !== undefined) return unwritten;
     const bytes = this.#databases.jobs.getBinaryFast(jobId);
@@ -505,9 +539,17 @@ export class LmdbJobStore implements JobStore {
 
 }
 
+/** What finish, cancel and reopen carry over from a job's record. */
+interface StoredFields {
+  ownerIndex: number;
+  retentionMs: number;
+  typeIndex: number;
+  flags: number;
+}
+
 function jobRecord(
   state: RecordState, outcome: number, flags: number, ownerIndex: number, createdAtMs: number, startedAtMs: number, finishedAtMs: number,
-  retentionMs: number, resultBytes: number,
+  retentionMs: number, resultBytes: number, typeIndex: number,
 ): Buffer {
-  return encodeJobRecord({ state, outcome, flags, ownerIndex, createdAtMs, startedAtMs, finishedAtMs, retentionMs, resultBytes });
+  return encodeJobRecord({ state, outcome, flags, ownerIndex, createdAtMs, startedAtMs, finishedAtMs, retentionMs, resultBytes, typeIndex });
 }

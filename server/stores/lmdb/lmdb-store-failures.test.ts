@@ -19,7 +19,7 @@ const newDirectory = (): string => join(root, `store-${++directoryCount}`);
 
 function newJob(jobId: number): NewJob {
   return {
-    jobId, owner: 'alice', createdAtMs: 1000, retentionMs: 0, keepNoBody: false, idempotency: null, webhook: null,
+    jobId, owner: 'alice', createdAtMs: 1000, retentionMs: 0, keepNoBody: false, idempotency: null, webhook: null, type: 'GET /_api/version',
     request: { method: 'POST', path: '/x', query: '', headers: [], body: null, user: null },
   };
 }
@@ -90,9 +90,9 @@ describe('LmdbJobStore refuses what it cannot safely open, and loses nothing it 
     const directory = newDirectory();
     await (await LmdbJobStore.open({ directory })).close();
     const databases = openStoreDatabases(directory);
-    await databases.state.put('format', 2);
+    await databases.state.put('format', 3);
     await databases.root.close();
-    await rejectsWith(LmdbJobStore.open({ directory }), 'ERR_STORE_FORMAT', 'format 2, newer than 1');
+    await rejectsWith(LmdbJobStore.open({ directory }), 'ERR_STORE_FORMAT', 'format 3, newer than 2');
   });
 
   // 0 bytes: up to the end of the file.

@@ -18,6 +18,8 @@ export const INDEX_RESULT: StoredResult = Object.freeze({ status: 0, headers: Ob
 export interface LoadedIndex {
   table: MemoryJobTable;
   ownerNames: string[];
+  /** By type index; index 0 (none) is empty. */
+  typeNames: string[];
   largeResultIds: Set<number>;
   /** Pending jobs submitted with HEAD. */
   noBodyJobIds: Set<number>;
@@ -28,10 +30,11 @@ export interface LoadedIndex {
   goneCount: number;
 }
 
-/** What the verifying child streams, and `IndexBuilder` takes, in this order: owners, gone records, job records. */
+/** What the verifying child streams, and `IndexBuilder` takes, in this order: owners, types, gone records, job records. */
 export const RECORD_OWNER = 1;
 export const RECORD_GONE = 2;
 export const RECORD_JOB = 3;
+export const RECORD_TYPE = 4;
 
 /**
  * Rebuilds the in-memory index from the records of the `owners`, `gone` and `jobs` databases,
@@ -47,10 +50,11 @@ export class IndexBuilder {
   readonly #dataPath: string;
   readonly #table = new MemoryJobTable();
   readonly #ownerNames: string[] = [];
+  readonly #typeNames: string[] = [];
   readonly #largeResultIds = new Set<number>();
   readonly #noBodyJobIds = new Set<number>();
   readonly #finished = new FinishedJobs();
-  readonly #record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0 };
+  readonly #record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0, typeIndex: 0 };
   #lastJobId = 0;
   #goneCount = 0;
 
@@ -63,6 +67,7 @@ export class IndexBuilder {
     if (kind === RECORD_JOB) this.#job(key, value);
     else if (kind === RECORD_GONE) this.#gone(key, value);
     else if (kind === RECORD_OWNER) this.#ownerNames[key] = Buffer.from(value.buffer, value.byteOffset, value.length).toString('utf8');
+    else if (kind === RECORD_TYPE) this.#typeNames[key] = Buffer.from(value.buffer, value.byteOffset, value.length).toString('utf8');
     else throw new StoreCorruptError(this.#dataPath, `unknown record kind ${kind} while loading`);
   };
 
@@ -75,7 +80,7 @@ export class IndexBuilder {
     const webhooks = new Map<number, WebhookRegistration>();
     for (const { key, value } of databases.webhooks.getRange()) webhooks.set(key, value);
     return {
-      table: this.#table, ownerNames: this.#ownerNames, largeResultIds: this.#largeResultIds, noBodyJobIds: this.#noBodyJobIds,
+      table: this.#table, ownerNames: this.#ownerNames, typeNames: this.#typeNames, largeResultIds: this.#largeResultIds, noBodyJobIds: this.#noBodyJobIds,
       webhooks, idempotencyKeys, lastJobId: this.#lastJobId, goneCount: this.#goneCount,
     };
   }
@@ -104,12 +109,13 @@ export class IndexBuilder {
     const record = this.#record;
     if (!decodeJobRecord(value, record)) throw new StoreCorruptError(this.#dataPath, `job record ${jobId} is not one this server wrote`);
     const owner = this.#ownerName(record.ownerIndex, jobId);
+    const type = record.typeIndex === 0 ? null : this.#typeNames[record.typeIndex] ?? null;
     if (record.state === PENDING) {
-      this.#table.add(jobId, owner, record.createdAtMs, record.retentionMs);
+      this.#table.add(jobId, owner, record.createdAtMs, record.retentionMs, type);
       if ((record.flags & KEEP_NO_BODY_FLAG) !== 0) this.#noBodyJobIds.add(jobId);
     } else {
       if (record.resultBytes > LARGE_RESULT_BYTES) this.#largeResultIds.add(jobId);
-      const slot = this.#table.restore(jobId, owner, record.createdAtMs, record.retentionMs, record.startedAtMs);
+      const slot = this.#table.restore(jobId, owner, record.createdAtMs, record.retentionMs, record.startedAtMs, type);
       this.#finished.push(slot, record.finishedAtMs, record.state === CANCELLED ? CANCELLED_KIND : record.outcome);
     }
     if (jobId > this.#lastJobId) this.#lastJobId = jobId;

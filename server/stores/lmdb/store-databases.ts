@@ -1,8 +1,8 @@
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
-import type { PendingWebhookEvent, StoredRequest, WebhookRegistration } from '../../jobs/index.js';
+import type { JobDetails, PendingWebhookEvent, StoredRequest, WebhookRegistration } from '../../jobs/index.js';
 
 /** The named databases of one store environment (`data.mdb` in the store's directory). */
-export const DATABASE_NAMES = ['jobs', 'results', 'requests', 'gone', 'owners', 'idempotency', 'webhooks', 'webhookEvents', 'state'] as const;
+export const DATABASE_NAMES = ['jobs', 'results', 'requests', 'gone', 'owners', 'types', 'details', 'idempotency', 'webhooks', 'webhookEvents', 'state'] as const;
 
 /** An idempotency record as stored, keyed by `owner\nkey`. */
 export interface StoredIdempotencyKey {
@@ -13,16 +13,20 @@ export interface StoredIdempotencyKey {
 
 export interface StoreDatabases {
   root: RootDatabase;
-  /** Job id → 44-byte job record (store-records.ts). */
+  /** Job id → 48-byte job record (store-records.ts; 44 bytes in format 1). */
   jobs: Database<Buffer, number>;
   /** Job id → result record, for done jobs. */
   results: Database<Buffer, number>;
-  /** Job id → the request, for pending jobs: read only at `recover`. */
+  /** Job id → the request, for pending, failed and cancelled jobs: read at `recover` and `reopen`. */
   requests: Database<StoredRequest, number>;
   /** Job id → gone record: the newest removals. */
   gone: Database<Buffer, number>;
   /** Owner index (in job and gone records) → user name. */
   owners: Database<string, number>;
+  /** Type index (in job records, from 1) → operation type. */
+  types: Database<string, number>;
+  /** Job id → what finish or cancel stored beside the outcome, for the jobs that have any. */
+  details: Database<JobDetails, number>;
   idempotency: Database<StoredIdempotencyKey, string>;
   webhooks: Database<WebhookRegistration, number>;
   webhookEvents: Database<PendingWebhookEvent, number>;
@@ -50,6 +54,8 @@ export function openStoreDatabases(directory: string): StoreDatabases {
     requests: quiet(root.openDB<StoredRequest, number>({ name: 'requests', encoding: 'msgpack' })),
     gone: quiet(root.openDB<Buffer, number>({ name: 'gone', encoding: 'binary' })),
     owners: quiet(root.openDB<string, number>({ name: 'owners', encoding: 'string' })),
+    types: quiet(root.openDB<string, number>({ name: 'types', encoding: 'string' })),
+    details: quiet(root.openDB<JobDetails, number>({ name: 'details', encoding: 'msgpack' })),
     idempotency: quiet(root.openDB<StoredIdempotencyKey, string>({ name: 'idempotency', encoding: 'msgpack' })),
     webhooks: quiet(root.openDB<WebhookRegistration, number>({ name: 'webhooks', encoding: 'msgpack' })),
     webhookEvents: quiet(root.openDB<PendingWebhookEvent, number>({ name: 'webhookEvents', encoding: 'msgpack' })),

@@ -8,11 +8,12 @@ import type { JobOutcome, StoredResult } from '../../jobs/index.js';
  *
  * Job record (`jobs` database, key: job id):
  *
- *   0      1       2      3     4           8            16           24            32            40
- *   +------+-------+------+-----+-----------+------------+------------+-------------+-------------+--------------+
- *   |state |outcome|flags | 0   |owner u32  |createdAtMs |startedAtMs |finishedAtMs |retentionMs  |result bytes  |
- *   +------+-------+------+-----+-----------+------------+------------+-------------+-------------+--------------+
- *   little endian; times are float64 epoch ms; result bytes: the size of the job's `results` value.
+ *   0      1       2      3     4           8            16           24            32            40            44
+ *   +------+-------+------+-----+-----------+------------+------------+-------------+-------------+-------------+---------+
+ *   |state |outcome|flags | 0   |owner u32  |createdAtMs |startedAtMs |finishedAtMs |retentionMs  |result bytes |type u32 |
+ *   +------+-------+------+-----+-----------+------------+------------+-------------+-------------+-------------+---------+
+ *   little endian; times are float64 epoch ms; result bytes: the size of the job's `results` value;
+ *   type: an index into the `types` database, 0 for none. Format 1 records end before the type (44 bytes).
  *
  * Result record (`results` database, key: job id): status u16, has-body u8, 0, headers
  * length u32, the headers as a msgpack array, then the body bytes.
@@ -20,7 +21,9 @@ import type { JobOutcome, StoredResult } from '../../jobs/index.js';
  * Gone record (`gone` database, key: job id): owner u32, expiredAtMs float64.
  */
 
-export const JOB_RECORD_BYTES = 44;
+export const JOB_RECORD_BYTES = 48;
+/** A record of format 1, without its type. */
+const FORMAT_1_RECORD_BYTES = 44;
 export const GONE_RECORD_BYTES = 12;
 const RESULT_HEADER_BYTES = 8;
 
@@ -29,7 +32,7 @@ export const DONE = 1;
 export const CANCELLED = 2;
 export type RecordState = typeof PENDING | typeof DONE | typeof CANCELLED;
 
-export const OUTCOMES: readonly JobOutcome[] = ['completed', 'failed', 'timedOut'];
+export const OUTCOMES: readonly JobOutcome[] = ['completed', 'failed', 'timedOut', 'completedWithErrors'];
 
 /** Flags: submitted with HEAD. */
 export const KEEP_NO_BODY_FLAG = 1;
@@ -45,6 +48,8 @@ export interface JobRecord {
   finishedAtMs: number;
   retentionMs: number;
   resultBytes: number;
+  /** 0: none. */
+  typeIndex: number;
 }
 
 export function encodeJobRecord(record: JobRecord): Buffer {
@@ -60,42 +65,46 @@ export function encodeJobRecord(record: JobRecord): Buffer {
   bytes.writeDoubleLE(record.finishedAtMs, 24);
   bytes.writeDoubleLE(record.retentionMs, 32);
   bytes.writeUInt32LE(record.resultBytes, 40);
+  bytes.writeUInt32LE(record.typeIndex, 44);
   return bytes;
 }
 
 // Decoding copies the record into this scratch first: its float64 fields sit at multiples of
 // 8, so typed-array reads replace a DataView per record (which cost 0.9 s of a million-job open).
-const scratchBytes = new Uint8Array(JOB_RECORD_BYTES + 4);
+const scratchBytes = new Uint8Array(JOB_RECORD_BYTES);
 const scratchFloats = new Float64Array(scratchBytes.buffer, 0, 5);
-const scratchWords = new Uint32Array(scratchBytes.buffer, 0, 11);
+const scratchWords = new Uint32Array(scratchBytes.buffer, 0, 12);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Decodes into `into` (no allocation); false when the bytes are not a job record. */
 export function decodeJobRecord(bytes: Uint8Array, into: JobRecord): boolean {
-  if (bytes.length !== JOB_RECORD_BYTES || bytes[0] > CANCELLED || bytes[1] >= OUTCOMES.length) return false;
+  const length = bytes.length;
+  if ((length !== JOB_RECORD_BYTES && length !== FORMAT_1_RECORD_BYTES) || bytes[0] > CANCELLED || bytes[1] >= OUTCOMES.length) return false;
   into.state = bytes[0] as RecordState;
   into.outcome = bytes[1];
   into.flags = bytes[2];
   if (!LITTLE_ENDIAN) return decodeWithDataView(bytes, into);
   // Not set(): lmdb-js's getBinaryFast buffer only pretends to be this short (its `length` is overridden).
-  for (let index = 0; index < JOB_RECORD_BYTES; index++) scratchBytes[index] = bytes[index];
+  for (let index = 0; index < length; index++) scratchBytes[index] = bytes[index];
   into.ownerIndex = scratchWords[1];
   into.createdAtMs = scratchFloats[1];
   into.startedAtMs = scratchFloats[2];
   into.finishedAtMs = scratchFloats[3];
   into.retentionMs = scratchFloats[4];
   into.resultBytes = scratchWords[10];
+  into.typeIndex = length === JOB_RECORD_BYTES ? scratchWords[11] : 0;
   return true;
 }
 
 function decodeWithDataView(bytes: Uint8Array, into: JobRecord): boolean {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, JOB_RECORD_BYTES);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   into.ownerIndex = view.getUint32(4, true);
   into.createdAtMs = view.getFloat64(8, true);
   into.startedAtMs = view.getFloat64(16, true);
   into.finishedAtMs = view.getFloat64(24, true);
   into.retentionMs = view.getFloat64(32, true);
   into.resultBytes = view.getUint32(40, true);
+  into.typeIndex = bytes.length === JOB_RECORD_BYTES ? view.getUint32(44, true) : 0;
   return true;
 }
 

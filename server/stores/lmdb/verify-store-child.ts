@@ -6,13 +6,13 @@
  * stderr when LMDB reported one.
  *
  * Two run at once: `index` streams the records the server's index is rebuilt from (owners,
- * gone, jobs: see IndexBuilder) to stdout, `[kind u8][key f64][length u32][bytes]` each, then
+ * types, gone, jobs: see IndexBuilder) to stdout, `[kind u8][key f64][length u32][bytes]` each, then
  * a 0 byte, so that the parent builds its index as they come and never reads a page before it
  * was read here; `rest` walks the other databases meanwhile.
  */
 import { writeSync } from 'node:fs';
 import { open } from 'lmdb';
-import { RECORD_GONE, RECORD_JOB, RECORD_OWNER } from './load-index.js';
+import { RECORD_GONE, RECORD_JOB, RECORD_OWNER, RECORD_TYPE } from './load-index.js';
 import { DATABASE_NAMES } from './store-databases.js';
 
 const CHUNK_BYTES = 1 << 20;
@@ -37,13 +37,13 @@ function emit(kind: number, key: number, value: Uint8Array): void {
   used += HEADER_BYTES + value.length;
 }
 
-const STREAMED: Readonly<Record<string, number>> = { owners: RECORD_OWNER, gone: RECORD_GONE, jobs: RECORD_JOB };
+const STREAMED: Readonly<Record<string, number>> = { owners: RECORD_OWNER, types: RECORD_TYPE, gone: RECORD_GONE, jobs: RECORD_JOB };
 const directory = process.argv[2];
 /** `index`: stream the index's databases; `rest`: walk the others (a second child, at the same time). */
 const part = process.argv[3];
 try {
   const root = open({ path: directory, readOnly: true, maxDbs: DATABASE_NAMES.length + 1 });
-  const names = part === 'index' ? ['owners', 'gone', 'jobs'] : DATABASE_NAMES.filter((name) => STREAMED[name] === undefined);
+  const names = part === 'index' ? ['owners', 'types', 'gone', 'jobs'] : DATABASE_NAMES.filter((name) => STREAMED[name] === undefined);
   for (const name of names) {
     const database = root.openDB<Buffer, number>({ name, encoding: 'binary' });
     const kind = STREAMED[name];

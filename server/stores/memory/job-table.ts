@@ -19,7 +19,9 @@ export interface JobTable {
    * `retentionMs` > 0: once finished, `expire` removes it after that long (operations);
    * 0: it stays until fetched or deleted (ArangoDB's rule for `x-arango-async: store`).
    */
-  add(jobId: number, owner: string, nowMs: number, retentionMs?: number): void;
+  add(jobId: number, owner: string, nowMs: number, retentionMs?: number, type?: string | null): void;
+  /** Makes a failed or cancelled job pending again, queued, under its id; false when unknown, pending or completed. */
+  reopen(jobId: number): boolean;
   /** The job was taken by a worker. No-op for unknown or finished jobs. */
   markStarted(jobId: number, nowMs: number): void;
   /**

@@ -1,9 +1,10 @@
 import type { Caller } from '../../auth/index.js';
 import type {
-  GoneJob, JobOutcome, JobStatusFilter, JobStore, JobSummary, JobView, NewJob, PendingWebhookEvent, StoreRecovery,
-  StoredResult, WebhookRegistration,
+  GoneJob, JobDetails, JobOutcome, JobStatusFilter, JobStore, JobSummary, JobView, NewJob, PendingWebhookEvent, ReopenedJob,
+  StoreRecovery, StoredRequest, StoredResult, WebhookRegistration,
 } from '../../jobs/index.js';
 import { firstJobIdAt } from '../../jobs/index.js';
+import { ANY_OWNER } from '../../auth/index.js';
 import { IdempotencyKeys, idempotencyRecordKey, type IdempotentJob } from './idempotency-keys.js';
 import { summaryOf } from './job-summary.js';
 import { MemoryJobTable } from './memory-job-table.js';
@@ -32,6 +33,13 @@ export class MemoryJobStore implements JobStore {
   readonly #webhookEvents = new Map<number, PendingWebhookEvent>();
   /** Jobs submitted with HEAD, until they finish or leave. */
   readonly #noBodyJobIds = new Set<number>();
+  /**
+   * Requests of jobs that may run again (`reopen`): pending ones (the engine holds the same
+   * object meanwhile, so this costs a Map entry) and failed or cancelled ones, until they leave.
+   */
+  readonly #requests = new Map<number, StoredRequest>();
+  /** What finish or cancel stored beside the outcome; most jobs have none. */
+  readonly #details = new Map<number, JobDetails>();
   #removalListener: ((jobId: number | null) => void) | null = null;
 
   constructor() {
@@ -56,7 +64,8 @@ export class MemoryJobStore implements JobStore {
 
   add(job: NewJob): Promise<void> {
     const { jobId, owner } = job;
-    this.#table.add(jobId, owner, job.createdAtMs, job.retentionMs);
+    this.#table.add(jobId, owner, job.createdAtMs, job.retentionMs, job.type);
+    this.#requests.set(jobId, job.request);
     if (job.keepNoBody) this.#noBodyJobIds.add(jobId);
     const { idempotency, webhook } = job;
     if (idempotency !== null) {
@@ -74,23 +83,50 @@ export class MemoryJobStore implements JobStore {
     return DONE;
   }
 
-  finish(jobId: number, result: StoredResult, nowMs: number, outcome?: JobOutcome): Promise<boolean> {
-    if (this.#noBodyJobIds.size > 0 && this.#noBodyJobIds.delete(jobId)) {
+  finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed', details: JobDetails | null = null): Promise<boolean> {
+    if (this.#noBodyJobIds.size > 0 && this.#noBodyJobIds.has(jobId)) {
       result = { status: result.status, headers: result.headers, body: null };
     }
-    return this.#table.finish(jobId, result, nowMs, outcome) ? TRUE : FALSE;
+    if (!this.#table.finish(jobId, result, nowMs, outcome)) return FALSE;
+    // A completed job never runs again; a failed one keeps what a retry needs.
+    if (outcome === 'completed' || outcome === 'completedWithErrors') {
+      this.#requests.delete(jobId);
+      if (this.#noBodyJobIds.size > 0) this.#noBodyJobIds.delete(jobId);
+    }
+    if (details !== null) this.#details.set(jobId, details);
+    return TRUE;
   }
 
-  cancel(jobId: number, nowMs: number): Promise<boolean> {
-    return this.#table.cancel(jobId, nowMs) ? TRUE : FALSE;
+  cancel(jobId: number, nowMs: number, details: JobDetails | null = null): Promise<boolean> {
+    const pending = this.#table.get(jobId, ANY_OWNER)?.state === 'pending';
+    if (!this.#table.cancel(jobId, nowMs)) return FALSE;
+    if (pending && details !== null) this.#details.set(jobId, details);
+    return TRUE;
+  }
+
+  reopen(jobId: number, _nowMs: number): Promise<ReopenedJob | undefined> {
+    const request = this.#requests.get(jobId);
+    if (request === undefined || !this.#table.reopen(jobId)) return Promise.resolve(undefined);
+    const details = this.#details.get(jobId) ?? null;
+    this.#details.delete(jobId);
+    return Promise.resolve({ request, details });
   }
 
   get(jobId: number, caller: Caller): Promise<JobView | undefined> {
-    return Promise.resolve(this.#table.get(jobId, caller));
+    return Promise.resolve(this.#withDetails(this.#table.get(jobId, caller)));
   }
 
   take(jobId: number, caller: Caller): Promise<JobView | undefined> {
-    return Promise.resolve(this.#table.take(jobId, caller));
+    // Read before the take: the removal it makes drops the details.
+    const details = this.#details.size > 0 ? this.#details.get(jobId) ?? null : null;
+    const view = this.#table.take(jobId, caller);
+    if (view !== undefined) view.details = details;
+    return Promise.resolve(view);
+  }
+
+  #withDetails(view: JobView | undefined): JobView | undefined {
+    if (view !== undefined && this.#details.size > 0) view.details = this.#details.get(view.jobId) ?? null;
+    return view;
   }
 
   remove(jobId: number, caller: Caller): Promise<boolean> {
@@ -157,10 +193,14 @@ export class MemoryJobStore implements JobStore {
     if (jobId === null) {
       this.#webhooks.clear();
       this.#noBodyJobIds.clear();
+      this.#requests.clear();
+      this.#details.clear();
     } else {
-      // Most jobs have neither: skip the hash lookups then.
+      // Most jobs have none of these: skip the hash lookups then.
       if (this.#webhooks.size > 0) this.#webhooks.delete(jobId);
       if (this.#noBodyJobIds.size > 0) this.#noBodyJobIds.delete(jobId);
+      if (this.#requests.size > 0) this.#requests.delete(jobId);
+      if (this.#details.size > 0) this.#details.delete(jobId);
     }
     this.#removalListener?.(jobId);
   }

@@ -41,7 +41,11 @@ const CANCELLED = 2;
 const FREE = 3;
 const STATE_NAMES: readonly JobState[] = ['pending', 'done', 'cancelled'];
 // Outcomes of DONE slots.
-const OUTCOME_NAMES: readonly JobOutcome[] = ['completed', 'failed', 'timedOut'];
+const OUTCOME_NAMES: readonly JobOutcome[] = ['completed', 'failed', 'timedOut', 'completedWithErrors'];
+const COMPLETED_OUTCOME = 0;
+const COMPLETED_WITH_ERRORS_OUTCOME = 3;
+/** `#types` of a job added without one. */
+const NO_TYPE = 0;
 
 // History statuses, for the counts per owner (STATUS_COUNT of them per owner).
 const QUEUED_STATUS = 0;
@@ -49,9 +53,12 @@ const RUNNING_STATUS = 1;
 const COMPLETED_STATUS = 2;
 const FAILED_STATUS = 3;
 const CANCELLED_STATUS = 4;
-const STATUS_COUNT = 5;
+const COMPLETED_WITH_ERRORS_STATUS = 5;
+const STATUS_COUNT = 6;
+const ALL_STATUSES: readonly number[] = [0, 1, 2, 3, 4, 5];
 const STATUS_OF_FILTER: Readonly<Record<JobStatusFilter, number>> = {
   queued: QUEUED_STATUS, running: RUNNING_STATUS, completed: COMPLETED_STATUS, failed: FAILED_STATUS, cancelled: CANCELLED_STATUS,
+  completedWithErrors: COMPLETED_WITH_ERRORS_STATUS,
 };
 
 // The two lists of byState; in byOwnerState an owner's are at 2 * owner + these.
@@ -76,6 +83,10 @@ export class MemoryJobTable implements JobTable {
   /** 0: kept until fetched or deleted; else how long after finishing `expire` removes it. */
   #retentionMs = new Float64Array(INITIAL_SLOTS);
   #outcomes = new Uint8Array(INITIAL_SLOTS);
+  /** Index into `#typeNames` (operation types are few: one per route). */
+  #types = new Uint16Array(INITIAL_SLOTS);
+  readonly #typeNames: (string | null)[] = [null];
+  readonly #typeIndexes = new Map<string, number>();
   /** Interned, frozen header lists of done jobs. */
   readonly #headerLists: (string[] | undefined)[] = [];
   readonly #bodies = new BodyArena(INITIAL_SLOTS);
@@ -107,10 +118,11 @@ export class MemoryJobTable implements JobTable {
     return this.#slotByJobId.size;
   }
 
-  add(jobId: number, owner: string, nowMs: number, retentionMs = 0): void {
+  add(jobId: number, owner: string, nowMs: number, retentionMs = 0, type: string | null = null): void {
     const slot = this.#allocateSlot();
     const ownerIndex = this.#ownerIndexOf(owner);
     this.#jobIds[slot] = jobId;
+    this.#types[slot] = type === null ? NO_TYPE : this.#typeIndexOf(type);
     this.#owners[slot] = ownerIndex;
     this.#states[slot] = PENDING;
     this.#createdAtMs[slot] = nowMs;
@@ -130,8 +142,8 @@ export class MemoryJobTable implements JobTable {
    * For a store rebuilding its index: `add` and `markStarted` of a job, returning its slot for
    * `restoreOutcome`, which saves the id lookups of `finish` (0.2 s for a million jobs).
    */
-  restore(jobId: number, owner: string, createdAtMs: number, retentionMs: number, startedAtMs: number): number {
-    this.add(jobId, owner, createdAtMs, retentionMs);
+  restore(jobId: number, owner: string, createdAtMs: number, retentionMs: number, startedAtMs: number, type: string | null = null): number {
+    this.add(jobId, owner, createdAtMs, retentionMs, type);
     const slot = this.#byId.last(0);
     if (startedAtMs !== 0) this.#setStarted(slot, startedAtMs);
     return slot;
@@ -168,7 +180,10 @@ export class MemoryJobTable implements JobTable {
   #statusOf(slot: number): number {
     switch (this.#states[slot]) {
       case PENDING: return this.#startedAtMs[slot] === 0 ? QUEUED_STATUS : RUNNING_STATUS;
-      case DONE: return this.#outcomes[slot] === 0 ? COMPLETED_STATUS : FAILED_STATUS;
+      case DONE: {
+        const outcome = this.#outcomes[slot];
+        return outcome === COMPLETED_OUTCOME ? COMPLETED_STATUS : outcome === COMPLETED_WITH_ERRORS_OUTCOME ? COMPLETED_WITH_ERRORS_STATUS : FAILED_STATUS;
+      }
       default: return CANCELLED_STATUS;
     }
   }
@@ -200,6 +215,35 @@ export class MemoryJobTable implements JobTable {
       this.#countSlot(slot, 1);
       this.#moveToFinished(slot, nowMs);
     }
+    return true;
+  }
+
+  /**
+   * Makes a failed or cancelled job pending again (a retry under the same id): its result goes,
+   * it is queued (not started), and it keeps its place in every id-ordered list. False when the
+   * job is unknown, pending or completed.
+   */
+  reopen(jobId: number): boolean {
+    const slot = this.#slotByJobId.get(jobId);
+    if (slot === NIL) return false;
+    const state = this.#states[slot];
+    const status = this.#statusOf(slot);
+    if (state === PENDING || status === COMPLETED_STATUS || status === COMPLETED_WITH_ERRORS_STATUS) return false;
+    const ownerIndex = this.#owners[slot];
+    this.#countSlot(slot, -1);
+    this.#byState.unlink(FINISHED_LIST, slot);
+    this.#byOwnerState.unlink(2 * ownerIndex + FINISHED_LIST, slot);
+    if (this.#retentionMs[slot] > 0) this.#byExpiry.unlink(0, slot);
+    if (state === DONE) {
+      this.#bodies.release(slot);
+      this.#headerLists[slot] = undefined;
+    }
+    this.#states[slot] = PENDING;
+    this.#startedAtMs[slot] = 0;
+    this.#finishedAtMs[slot] = 0;
+    this.#countSlot(slot, 1);
+    this.#byState.insertSorted(PENDING_LIST, slot, this.#jobIds);
+    this.#byOwnerState.insertSorted(2 * ownerIndex + PENDING_LIST, slot, this.#jobIds);
     return true;
   }
 
@@ -324,7 +368,7 @@ export class MemoryJobTable implements JobTable {
   }
 
   count(caller: Caller, filter?: JobStatusFilter): number {
-    const statuses = filter === undefined ? [0, 1, 2, 3, 4] : [STATUS_OF_FILTER[filter]];
+    const statuses = filter === undefined ? ALL_STATUSES : [STATUS_OF_FILTER[filter]];
     let total = 0;
     if (caller.superuser) {
       for (let ownerIndex = 0; ownerIndex < this.#ownerNames.length; ownerIndex++) {
@@ -352,8 +396,9 @@ export class MemoryJobTable implements JobTable {
     switch (filter) {
       case 'queued': return state === PENDING && this.#startedAtMs[slot] === 0;
       case 'running': return state === PENDING && this.#startedAtMs[slot] !== 0;
-      case 'completed': return state === DONE && this.#outcomes[slot] === 0;
-      case 'failed': return state === DONE && this.#outcomes[slot] !== 0;
+      case 'completed': return state === DONE && this.#outcomes[slot] === COMPLETED_OUTCOME;
+      case 'completedWithErrors': return state === DONE && this.#outcomes[slot] === COMPLETED_WITH_ERRORS_OUTCOME;
+      case 'failed': return state === DONE && this.#outcomes[slot] !== COMPLETED_OUTCOME && this.#outcomes[slot] !== COMPLETED_WITH_ERRORS_OUTCOME;
       case 'cancelled': return state === CANCELLED;
     }
   }
@@ -375,6 +420,8 @@ export class MemoryJobTable implements JobTable {
       startedAtMs: this.#startedAtMs[slot],
       finishedAtMs: this.#finishedAtMs[slot],
       outcome: state === DONE ? OUTCOME_NAMES[this.#outcomes[slot]] : null,
+      type: this.#typeNames[this.#types[slot]],
+      details: null,
       expiresAtMs: state !== PENDING && this.#retentionMs[slot] > 0 ? this.#finishedAtMs[slot] + this.#retentionMs[slot] : 0,
       result: state === DONE
         ? { status: this.#statuses[slot], headers: this.#headerLists[slot] as string[], body: this.#bodies.view(slot) }
@@ -469,12 +516,25 @@ export class MemoryJobTable implements JobTable {
     this.#startedAtMs = grown(this.#startedAtMs, capacity);
     this.#retentionMs = grown(this.#retentionMs, capacity);
     this.#outcomes = grown(this.#outcomes, capacity);
+    this.#types = grown(this.#types, capacity);
     this.#bodies.growSlots(capacity);
     this.#byId.growSlots(capacity);
     this.#byOwnerId.growSlots(capacity);
     this.#byState.growSlots(capacity);
     this.#byOwnerState.growSlots(capacity);
     this.#byExpiry.growSlots(capacity);
+  }
+
+  #typeIndexOf(type: string): number {
+    let index = this.#typeIndexes.get(type);
+    if (index === undefined) {
+      // Past 65,535 distinct types (a handler naming routes per request), new ones show none.
+      if (this.#typeNames.length > 0xffff) return NO_TYPE;
+      index = this.#typeNames.length;
+      this.#typeNames.push(type);
+      this.#typeIndexes.set(type, index);
+    }
+    return index;
   }
 
   #ownerIndexOf(owner: string): number {

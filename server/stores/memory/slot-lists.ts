@@ -45,6 +45,22 @@ export class SlotLists {
     this.#tails[list] = slot;
   }
 
+  /**
+   * Inserts `slot` where `keys` keeps the list ascending, walking in from the tail: O(entries
+   * with a larger key), which is cheap for a slot that belongs near the end.
+   */
+  insertSorted(list: number, slot: number, keys: Float64Array): void {
+    let previous = this.#tails[list];
+    while (previous !== NIL && keys[previous] > keys[slot]) previous = this.#previous[previous];
+    if (previous === this.#tails[list]) return this.append(list, slot);
+    const next = previous === NIL ? this.#heads[list] : this.#next[previous];
+    this.#previous[slot] = previous;
+    this.#next[slot] = next;
+    this.#previous[next] = slot;
+    if (previous === NIL) this.#heads[list] = slot;
+    else this.#next[previous] = slot;
+  }
+
   unlink(list: number, slot: number): void {
     const previous = this.#previous[slot];
     const next = this.#next[slot];
