@@ -8,7 +8,7 @@ import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } f
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
 import { LmdbJobStore } from './stores/lmdb/index.js';
 import { MemoryJobStore } from './stores/memory/index.js';
-import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
+import { WebhookAllowlist, WebhookDispatcher, webhookSecretProblem } from './webhooks/index.js';
 
 /** How often finished operations past their retention are removed. */
 const EXPIRY_SWEEP_MS = 1000;
@@ -191,6 +191,11 @@ function createWebhooks(options: ServerOptions, logger: ReturnType<typeof create
   if (options.webhookAllow.length === 0) return null;
   if (options.webhookSecret === undefined) {
     process.stderr.write('error: --webhook.allow needs --webhook.secret (receivers verify deliveries with it)\n');
+    process.exit(EXIT_BAD_OPTIONS);
+  }
+  const secretProblem = webhookSecretProblem(options.webhookSecret);
+  if (secretProblem !== null) {
+    process.stderr.write(`error: --webhook.secret: ${secretProblem}\n`);
     process.exit(EXIT_BAD_OPTIONS);
   }
   let allowlist: WebhookAllowlist;

@@ -143,7 +143,8 @@ test('an undelivered webhook event is delivered after kill -9, under the same de
   const second = await durableServer(t, directory, args);
   const [, resumed] = await receiver.waitForDeliveries(2, 20_000);
   assert.equal(resumed.answeredStatus, 200);
-  assert.equal(resumed.headers['x-webhook-id'], failedAttempt.headers['x-webhook-id']);
+  assert.equal(resumed.headers['webhook-id'], failedAttempt.headers['webhook-id']);
+  assert.equal(JSON.parse(resumed.rawBody.toString()).deliveryId, failedAttempt.headers['webhook-id'], 'the body says so too');
   assert.equal(JSON.parse(resumed.rawBody.toString()).operationId, operation.operationId);
   await delay(300);
   await second.stop();

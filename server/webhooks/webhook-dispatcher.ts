@@ -3,6 +3,8 @@ import type { WebhookAllowlist } from './webhook-allowlist.js';
 import { WebhookClosedError, WebhookConfigError, WebhookTimeoutError, WEBHOOK_FAILURE } from './webhook-errors.js';
 import type { WebhookEvent } from './webhook-events.js';
 import { failure, sendAttempt, type AttemptResult, type AttemptSettings } from './webhook-attempt.js';
+import { prepareWebhookBody, type WebhookBody } from './webhook-body.js';
+import { webhookSigningKey, type WebhookSigningKey } from './webhook-signature.js';
 import type {
   DeliveryAttempt, DeliveryRecorder, WebhookDispatcherOptions, WebhookLogger, WebhookPayload, WebhookTarget, WebhookTimer,
 } from './webhook-types.js';
@@ -20,8 +22,9 @@ interface Delivery {
   /** The target's origin (scheme, host, port): the unit of the per-host limit. */
   readonly origin: string;
   readonly operationId: string;
-  /** Serialised once: every attempt sends the same bytes, only timestamp and signature change. */
-  readonly body: string;
+  /** Serialised once: every attempt sends the same bytes but for the timestamp (and so the signatures). */
+  readonly body: WebhookBody;
+  readonly key: WebhookSigningKey;
   readonly record: DeliveryRecorder;
   attempt: number;
   state: DeliveryState;
@@ -53,6 +56,8 @@ const DEFAULT_MAX_QUEUED = 4096;
 export class WebhookDispatcher {
   readonly #allowlist: WebhookAllowlist;
   readonly #attemptSettings: AttemptSettings;
+  /** Signs deliveries whose target brings no key of its own. */
+  readonly #key: WebhookSigningKey;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
   readonly #baseDelayMs: number;
@@ -69,11 +74,12 @@ export class WebhookDispatcher {
   readonly #sending = new Set<Delivery>();
   #closed = false;
 
-  /** @throws {WebhookConfigError} (a TypeError) for an empty secret or an out-of-range number. */
+  /** @throws {WebhookConfigError} (a TypeError) for an unusable secret or an out-of-range number. */
   constructor(options: WebhookDispatcherOptions) {
     if (typeof options.secret !== 'string' || options.secret === '') {
       throw new WebhookConfigError('webhook secret must be a non-empty string (--webhook.secret)');
     }
+    this.#key = webhookSigningKey(options.secret);
     this.#allowlist = options.allowlist;
     this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -87,7 +93,7 @@ export class WebhookDispatcher {
     };
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
-    this.#attemptSettings = { allowlist: this.#allowlist, secret: options.secret, now: this.#now };
+    this.#attemptSettings = { allowlist: this.#allowlist, now: this.#now };
     this.#random = options.random ?? Math.random;
     this.#schedule = options.schedule ?? scheduleUnref;
     this.#queue = new WebhookQueue<Delivery>(limits, (delivery) => this.#startAttempt(delivery), (delivery) => this.#drop(delivery));
@@ -135,7 +141,6 @@ export class WebhookDispatcher {
    */
   deliver(target: WebhookTarget, event: WebhookEvent, payload: WebhookPayload, record: DeliveryRecorder, deliveryId: string = randomUUID()): void {
     const timestamp = new Date(this.#now()).toISOString();
-    const fixed = { event, operationId: target.operationId, timestamp };
     // One id for all attempts of a delivery: an attempt whose response was lost (timeout after
     // the receiver processed it) is retried, and the receiver recognises the duplicate by id.
     const final = (result: AttemptResult): void => this.#report(record, {
@@ -146,10 +151,9 @@ export class WebhookDispatcher {
       final({ outcome: 'failed', error: closed.message, errorCode: closed.code });
       return;
     }
-    let body: string;
+    let body: WebhookBody;
     try {
-      // `fixed` twice: first for the documented key order, last so the payload cannot override it.
-      body = JSON.stringify({ ...fixed, ...payload, ...fixed });
+      body = prepareWebhookBody(event, target.operationId, deliveryId, payload);
     } catch (error) {
       // A payload JSON cannot encode (a BigInt, a cycle) is the caller's bug, but deliver() must
       // not throw at the job: it is reported as one final failed attempt instead.
@@ -162,7 +166,7 @@ export class WebhookDispatcher {
     }
     const parsed = parseWebhookTarget(target.url);
     const delivery: Delivery = {
-      deliveryId, event, url: target.url, operationId: target.operationId, body, record, attempt: 0,
+      deliveryId, event, url: target.url, operationId: target.operationId, body, key: target.key ?? this.#key, record, attempt: 0,
       // A malformed URL is refused by its first attempt; until then it is an origin of its own.
       origin: typeof parsed === 'string' ? target.url : parsed.url.origin,
       state: 'waiting', retryTimer: null, attemptController: null, cancelled: false,
