@@ -81,7 +81,7 @@ async function main(argv: readonly string[]): Promise<void> {
     if (options.databaseDirectory !== undefined) {
       webhooks.persistIn(store, (error) => logger.error({ err: error }, 'the job store refused a webhook event'));
     }
-    for (const { jobId, webhook } of recovery.webhooks) webhooks.restore(jobId, webhook);
+    for (const { jobId, webhook } of recovery.webhooks) webhooks.register(jobId, webhook);
     for (const event of recovery.webhookEvents) webhooks.resume(event);
   }
   /** A client's cancel, from either surface: recorded, logged, timed by the metrics; false when the engine no longer held the job. */

@@ -101,6 +101,51 @@ test('standardwebhooks verifies a delivery', async () => {
   assert.throws(() => new Webhook(SECRET, { format: 'raw' }).verify(tampered, delivery.headers as Record<string, string>), /No matching signature/);
 });
 
+test("x-callback-secret signs instead of the server's secret and is never shown back", async () => {
+  const receiver = answering;
+  const earlier = receiver.received.length;
+  const own = 'whsec_TXlPd25XZWJob29rU2VjcmV0S2V5MTIzNDU2';
+  const submitted = await call(server.url, 'POST', '/_admin/echo', {
+    prefer: 'respond-async', 'x-callback-url': receiver.url('/own'), 'x-callback-secret': own,
+  }, 'echo me');
+  assert.equal(submitted.status, 202, submitted.body);
+  const { operationId } = JSON.parse(submitted.body) as { operationId: string };
+  const delivery = (await receiver.waitForDeliveries(earlier + 1))[earlier];
+
+  assert.equal(delivery.headers['x-webhook-signature'], expectedSignature(own, delivery.rawBody), 'signed with the webhook\'s secret');
+  assert.notEqual(delivery.headers['x-webhook-signature'], expectedSignature(SECRET, delivery.rawBody), 'not with the server\'s');
+  new Webhook(own).verify(delivery.rawBody, delivery.headers as Record<string, string>);
+  assert.throws(() => new Webhook(SECRET, { format: 'raw' }).verify(delivery.rawBody, delivery.headers as Record<string, string>));
+
+  // The handler never saw it, so neither its result nor the delivery that carries the result has it.
+  const echoed = JSON.stringify((JSON.parse(delivery.rawBody.toString('utf8')) as { result: { body: { headers: unknown } } }).result.body.headers);
+  assert.ok(echoed.includes('x-callback-url') && !echoed.includes('x-callback-secret'), `echoed headers ${echoed}`);
+  await waitForDeliveryAttempts(operationId, 1);
+  const seen = [
+    submitted.body,
+    (await getOperation(server.url, operationId)).reply.body,
+    (await call(server.url, 'GET', `/_api/operations/${operationId}/result`)).body,
+    (await call(server.url, 'GET', `/_api/operations?limit=5`)).body,
+    delivery.rawBody.toString('utf8'),
+    server.stdout,
+    server.stderr,
+  ];
+  for (const text of seen) assert.ok(!text.includes(own) && !text.includes(own.slice(6)), `the secret shows in ${text.slice(0, 300)}`);
+});
+
+test('an unusable x-callback-secret, or one without x-callback-url, is a 400 problem that does not repeat it', async () => {
+  const queuedBefore = await transitions(server.url, 'queued');
+  const secret = 'whsec_not base64!';
+  const refused = assertProblem(await call(server.url, 'GET', '/_api/version', {
+    prefer: 'respond-async', 'x-callback-url': answering.url('/own'), 'x-callback-secret': secret,
+  }), 400);
+  assert.match(String(refused.detail), /x-callback-secret/);
+  assert.ok(!JSON.stringify(refused).includes('not base64'), JSON.stringify(refused));
+  const alone = assertProblem(await call(server.url, 'GET', '/_api/version', { prefer: 'respond-async', 'x-callback-secret': 'lonely' }), 400);
+  assert.match(String(alone.detail), /without x-callback-url/);
+  assert.equal(await transitions(server.url, 'queued'), queuedBefore, 'nothing was queued');
+});
+
 test('a receiver failing twice with 500 gets a third attempt; all three show in webhook.deliveries', async () => {
   const receiver = failingTwice;
   const operation = await submitOperation(server.url, '/_api/version', { 'x-callback-url': receiver.url('/hook') });

@@ -5,6 +5,7 @@ export type {
   GoneJob, JobOutcome, JobState, JobStatusFilter, JobView, StoredResult,
   IdempotencyRecord, JobStore, JobSummary, NewJob, PendingWebhookEvent, StoreRecovery, StoredRequest, UnfinishedJob, WebhookRegistration,
 } from './job-store.js';
+export { copyWebhookRegistration } from './job-store.js';
 export { UserLimits, defaultQueuedPerUser } from './user-limits.js';
 export { JobRecorder, type JobObserver, type RunningStoredJob } from './job-recorder.js';
 export { recoverUnfinishedJobs, type RecoveryOutcome } from './job-recovery.js';
