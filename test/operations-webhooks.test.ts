@@ -68,6 +68,16 @@ test('a finished operation POSTs a signed delivery with the documented headers a
   assert.equal(deliveries[0].deliveryId, headers['webhook-id']);
 });
 
+test("the 202's webhook echo says registered: true", async () => {
+  const operation = await submitOperation(server.url, '/_admin/sleep?duration=0.2', {
+    'x-callback-url': answering.url('/registered'), 'x-callback-events': 'completed,failed',
+  });
+  assert.deepEqual(operation.webhook, { registered: true, url: answering.url('/registered'), events: ['COMPLETED', 'FAILED'], deliveries: [] });
+  assert.equal((await waitForFinal(server.url, operation.operationId)).body.webhook?.registered, true, 'and so does the status');
+  // An operation without a callback has no webhook to speak of.
+  assert.equal((await submitOperation(server.url, '/_api/version')).webhook, undefined);
+});
+
 test("a delivery's X-Webhook-Signature is the HMAC of the exact body, which carries timestamp and delivery id", async () => {
   const receiver = answering;
   const earlier = receiver.received.length;

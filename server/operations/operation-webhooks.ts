@@ -37,7 +37,10 @@ function endsDelivery(attempt: DeliveryAttempt): boolean {
   return attempt.nextAttemptAt === undefined && attempt.errorCode !== 'ERR_WEBHOOK_CLOSED';
 }
 
+/** The `webhook` of a 202 and a status body; never the secret. */
 export interface WebhookView {
+  /** As the seed's 202 says it: the callback was accepted and will be called. */
+  registered: true;
   url: string;
   events: WebhookEvent[];
   deliveries: DeliveryAttempt[];
@@ -160,7 +163,7 @@ export class OperationWebhooks implements OperationNotifier {
   view(jobId: number): WebhookView | undefined {
     const registration = this.#registrations.get(jobId);
     if (registration === undefined) return undefined;
-    return { url: registration.url, events: [...registration.events], deliveries: registration.deliveries.slice() };
+    return { registered: true, url: registration.url, events: [...registration.events], deliveries: registration.deliveries.slice() };
   }
 
   close(): void {
