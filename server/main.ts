@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
@@ -8,7 +9,7 @@ import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } f
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
 import { LmdbJobStore } from './stores/lmdb/index.js';
 import { MemoryJobStore } from './stores/memory/index.js';
-import { WebhookAllowlist, WebhookDispatcher, webhookSecretProblem } from './webhooks/index.js';
+import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
 /** How often finished operations past their retention are removed. */
 const EXPIRY_SWEEP_MS = 1000;
@@ -189,33 +190,37 @@ async function openStore(options: ServerOptions): Promise<JobStore> {
 /** Webhooks exist once an operator allows targets; signing them then needs a secret. */
 function createWebhooks(options: ServerOptions, logger: ReturnType<typeof createLogger>): OperationWebhooks | null {
   if (options.webhookAllow.length === 0) return null;
-  if (options.webhookSecret === undefined) {
-    process.stderr.write('error: --webhook.allow needs --webhook.secret (receivers verify deliveries with it)\n');
-    process.exit(EXIT_BAD_OPTIONS);
-  }
-  const secretProblem = webhookSecretProblem(options.webhookSecret);
-  if (secretProblem !== null) {
-    process.stderr.write(`error: --webhook.secret: ${secretProblem}\n`);
-    process.exit(EXIT_BAD_OPTIONS);
-  }
-  let allowlist: WebhookAllowlist;
+  if (options.webhookSecret === undefined) badWebhookOption('--webhook.allow needs --webhook.secret (receivers verify deliveries with it)');
+  let ca: string | undefined;
   try {
-    allowlist = WebhookAllowlist.parse(options.webhookAllow);
+    if (options.webhookCa !== undefined) ca = readFileSync(options.webhookCa, 'utf8');
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_WEBHOOK_CONFIG') throw error;
-    process.stderr.write(`error: --webhook.allow: ${(error as Error).message}\n`);
-    process.exit(EXIT_BAD_OPTIONS);
+    badWebhookOption(`--webhook.ca: cannot read ${options.webhookCa}: ${(error as Error).message}`);
   }
-  return new OperationWebhooks(new WebhookDispatcher({
-    allowlist,
-    secret: options.webhookSecret,
-    maxAttempts: options.webhookMaxAttempts,
-    timeoutMs: options.webhookTimeoutMs,
-    maxConcurrent: options.webhookMaxConcurrent,
-    maxPerHost: options.webhookMaxPerHost,
-    maxQueued: options.webhookMaxQueued,
-    logger,
-  }));
+  try {
+    return new OperationWebhooks(new WebhookDispatcher({
+      allowlist: WebhookAllowlist.parse(options.webhookAllow),
+      secret: options.webhookSecret,
+      allowHttp: options.webhookAllowHttp,
+      ca,
+      maxAttempts: options.webhookMaxAttempts,
+      timeoutMs: options.webhookTimeoutMs,
+      maxConcurrent: options.webhookMaxConcurrent,
+      maxPerHost: options.webhookMaxPerHost,
+      maxQueued: options.webhookMaxQueued,
+      logger,
+    }));
+  } catch (error) {
+    // A malformed --webhook.allow entry, a whsec_ secret that is not base64, a CA file without a
+    // certificate: the operator's to fix, reported in one line (each message names its option).
+    if ((error as { code?: unknown }).code !== 'ERR_WEBHOOK_CONFIG') throw error;
+    badWebhookOption((error as Error).message);
+  }
+}
+
+function badWebhookOption(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(EXIT_BAD_OPTIONS);
 }
 
 /**

@@ -40,6 +40,10 @@ export interface ServerOptions {
   webhookAllow: string[];
   webhookSecret: string | undefined;
   webhookMaxAttempts: number;
+  /** Deliver to http: targets too (local development and tests); otherwise HTTPS only. */
+  webhookAllowHttp: boolean;
+  /** Absolute path of a PEM file of CA certificates trusted for HTTPS deliveries besides Node's bundled roots. */
+  webhookCa: string | undefined;
   /** Mount /_admin/spin, /steps, /fail and /crash (for tests and demonstrations only). */
   demoHandlers: boolean;
   /** Jobs of one user waiting for a worker; undefined: the default share (user-limits.ts), 0: none. */
@@ -231,6 +235,17 @@ const WEBHOOK_SECRET: OptionSpec<string | undefined> = {
   name: '--webhook.secret', valueName: 'SECRET', help: 'HMAC-SHA256 key that signs webhook deliveries',
   defaultValue: () => undefined, defaultText: '(none; required with --webhook.allow)', parse: parseNonEmpty,
 };
+// The seed: "Use HTTPS Only: Never send webhooks over HTTP". Plain http: only on the operator's word.
+const WEBHOOK_ALLOW_HTTP: OptionSpec<boolean> = {
+  name: '--webhook.allow-http', valueName: 'true|false',
+  help: 'also deliver webhooks to http:// targets (local development and tests); otherwise an http:// x-callback-url is a 400',
+  defaultValue: () => false, implicitValue: 'true', parse: parseBoolean,
+};
+const WEBHOOK_CA: OptionSpec<string | undefined> = {
+  name: '--webhook.ca', valueName: 'FILE',
+  help: 'PEM file of CA certificates trusted for HTTPS webhook targets, besides Node\'s bundled roots (a private CA)',
+  defaultValue: () => undefined, defaultText: '(none: the bundled roots only)', parse: (value, name) => resolve(parseNonEmpty(value, name)),
+};
 const WEBHOOK_MAX_ATTEMPTS: OptionSpec<number> = {
   name: '--webhook.max-attempts', valueName: 'N', help: 'delivery attempts of one webhook event before giving up',
   defaultValue: () => 8, parse: integerIn(1, 100, 'an integer from 1 to 100'),
@@ -307,7 +322,7 @@ const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS,
   AUTH_MAX_FAILURES_PER_ADDRESS, AUTH_MAX_FAILURES_PER_USER, HANDLERS,
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
-  WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
+  WEBHOOK_ALLOW_HTTP, WEBHOOK_CA, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
   DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
   DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC, LOG_JOBS,
 ];
@@ -370,6 +385,8 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     webhookAllow: read(WEBHOOK_ALLOW),
     webhookSecret: read(WEBHOOK_SECRET),
     webhookMaxAttempts: read(WEBHOOK_MAX_ATTEMPTS),
+    webhookAllowHttp: read(WEBHOOK_ALLOW_HTTP),
+    webhookCa: read(WEBHOOK_CA),
     demoHandlers: read(DEMO_HANDLERS),
     maxQueuedPerUser: read(MAX_QUEUED_PER_USER),
     maxStoredPerUser: read(MAX_STORED_PER_USER),

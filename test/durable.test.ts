@@ -136,7 +136,7 @@ test('an undelivered webhook event is delivered after kill -9, under the same de
   const directory = freshDirectory(t);
   const receiver = await WebhookReceiver.start([500]); // the first attempt fails; the retry waits its backoff
   t.after(() => receiver.close());
-  const args = ['--webhook.allow', `127.0.0.1:${receiver.port}`, '--webhook.secret', 's3cret'];
+  const args = ['--webhook.allow', `127.0.0.1:${receiver.port}`, '--webhook.secret', 's3cret', '--webhook.allow-http', 'true'];
   const first = await durableServer(t, directory, args);
   const operation = await submitOperation(first.url, '/_api/version', {
     'x-callback-url': `http://127.0.0.1:${receiver.port}/hook`, 'x-callback-secret': 'own-secret',

@@ -23,7 +23,8 @@ let failingTwice: WebhookReceiver;
 before(async () => {
   [answering, failingTwice] = await Promise.all([WebhookReceiver.start(), WebhookReceiver.start([500, 500])]);
   [server, serverWithoutWebhooks] = await Promise.all([
-    startServer(['--webhook.allow', `127.0.0.1:${answering.port},127.0.0.1:${failingTwice.port}`, '--webhook.secret', SECRET]),
+    // The receivers speak plain HTTP: allowed for tests, refused by default (see webhook-https.test.ts).
+    startServer(['--webhook.allow', `127.0.0.1:${answering.port},127.0.0.1:${failingTwice.port}`, '--webhook.secret', SECRET, '--webhook.allow-http', 'true']),
     startServer(),
   ]);
 });

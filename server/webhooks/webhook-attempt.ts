@@ -1,10 +1,11 @@
+import type { SecureContext } from 'node:tls';
 import type { WebhookAllowlist } from './webhook-allowlist.js';
 import type { WebhookEvent } from './webhook-events.js';
 import { WEBHOOK_FAILURE } from './webhook-errors.js';
 import { postWebhook } from './webhook-request.js';
 import { webhookBodyAt, type WebhookBody } from './webhook-body.js';
 import { signStandardWebhook, signWebhook, type WebhookSigningKey } from './webhook-signature.js';
-import { parseWebhookTarget } from './webhook-target.js';
+import { insecureTargetRefusal, parseWebhookTarget } from './webhook-target.js';
 import type { DeliveryAttempt } from './webhook-types.js';
 
 /*
@@ -19,6 +20,10 @@ export type AttemptResult = Pick<DeliveryAttempt, 'outcome' | 'statusCode' | 'er
 export interface AttemptSettings {
   readonly allowlist: WebhookAllowlist;
   readonly now: () => number;
+  /** `--webhook.allow-http`. */
+  readonly allowHttp: boolean;
+  /** With `--webhook.ca`: the bundled roots and the operator's CA. */
+  readonly secureContext: SecureContext | undefined;
 }
 
 /** What an attempt needs of its delivery. */
@@ -41,6 +46,9 @@ export async function sendAttempt(settings: AttemptSettings, delivery: AttemptDe
   const target = parseWebhookTarget(delivery.url);
   // Unreachable after an allowed verdict (the allowlist parses the same way); narrows the type.
   if (typeof target === 'string') return { outcome: 'refused', error: target, errorCode: WEBHOOK_FAILURE.refused };
+  // Checked at submit too; here for registrations restored from a run that allowed http:.
+  const insecure = insecureTargetRefusal(target, settings.allowHttp);
+  if (insecure !== null) return { outcome: 'refused', error: insecure, errorCode: WEBHOOK_FAILURE.refused };
   // Signed per attempt: a retry minutes later carries a fresh timestamp, so receivers can
   // refuse old timestamps (replays) without refusing late retries.
   const timestamp = Math.floor(settings.now() / 1000);
@@ -62,6 +70,7 @@ export async function sendAttempt(settings: AttemptSettings, delivery: AttemptDe
       'webhook-signature': signStandardWebhook(delivery.key, delivery.deliveryId, timestamp, body),
     },
     body,
+    secureContext: settings.secureContext,
     signal,
   });
   const { statusCode } = response;

@@ -25,8 +25,9 @@ function allowing(...targets: Receiver[]): WebhookAllowlist {
   return WebhookAllowlist.parse(targets.map((target) => `127.0.0.1:${new URL(target.origin).port}`));
 }
 
+/** The receivers here are plain-HTTP servers on loopback, so http: is allowed unless a test says otherwise. */
 function dispatcher(options: Partial<WebhookDispatcherOptions> = {}): WebhookDispatcher {
-  const created = new WebhookDispatcher({ allowlist: LOOPBACK, secret: SECRET, baseDelayMs: 5, maxDelayMs: 20, ...options });
+  const created = new WebhookDispatcher({ allowlist: LOOPBACK, secret: SECRET, baseDelayMs: 5, maxDelayMs: 20, allowHttp: true, ...options });
   dispatchers.push(created);
   return created;
 }
@@ -199,11 +200,22 @@ describe('WebhookDispatcher options and target checks', () => {
     assert.throws(() => new WebhookDispatcher({ allowlist: LOOPBACK, secret: 's', timeoutMs: 1.5 }), /timeoutMs/);
   });
 
-  test('checkTargetSyntax returns the message for a 400, or null', () => {
-    assert.equal(WebhookDispatcher.checkTargetSyntax('https://hooks.example.com/x'), null);
-    assert.match(WebhookDispatcher.checkTargetSyntax('hooks.example.com/x') ?? '', /not a valid absolute URL/);
-    assert.match(WebhookDispatcher.checkTargetSyntax('javascript:alert(1)') ?? '', /http: or https:/);
-    assert.match(WebhookDispatcher.checkTargetSyntax(`https://h.example.com/${'a'.repeat(2048)}`) ?? '', /longer than 2048/);
+  test('checkTarget returns the message for a 400 for a URL that cannot be a target, or null', () => {
+    assert.equal(dispatcher().checkTarget('https://127.0.0.1/x'), null);
+    assert.match(dispatcher().checkTarget('hooks.example.com/x') ?? '', /not a valid absolute URL/);
+    assert.match(dispatcher().checkTarget('javascript:alert(1)') ?? '', /http: or https:/);
+    assert.match(dispatcher().checkTarget(`https://127.0.0.1/${'a'.repeat(2048)}`) ?? '', /longer than 2048/);
+  });
+
+  test('http: targets are refused, at submit and at delivery, unless allowHttp', async () => {
+    const strict = dispatcher({ allowHttp: false });
+    assert.match(strict.checkTarget('http://127.0.0.1/x') ?? '', /must use https: .*--webhook\.allow-http/);
+    assert.equal(strict.checkTarget('https://127.0.0.1/x'), null);
+    const target = await receiver([200]);
+    const { record, done } = collectAttempts();
+    dispatcher({ allowlist: allowing(target), allowHttp: false }).deliver({ url: target.origin, operationId: '5' }, 'COMPLETED', { status: 'COMPLETED' }, record);
+    assert.deepEqual((await done).map((a) => [a.outcome, a.errorCode]), [['refused', 'ERR_WEBHOOK_REFUSED']]);
+    assert.equal(target.connectionCount, 0, 'no connection was made');
   });
 
   test('checkTarget adds what the allowlist refuses without DNS', () => {

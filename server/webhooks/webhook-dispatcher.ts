@@ -4,11 +4,12 @@ import { WebhookClosedError, WebhookConfigError, WebhookTimeoutError, WEBHOOK_FA
 import type { WebhookEvent } from './webhook-events.js';
 import { failure, sendAttempt, type AttemptResult, type AttemptSettings } from './webhook-attempt.js';
 import { prepareWebhookBody, type WebhookBody } from './webhook-body.js';
-import { webhookSigningKey, type WebhookSigningKey } from './webhook-signature.js';
+import { webhookSecretProblem, webhookSigningKey, type WebhookSigningKey } from './webhook-signature.js';
 import type {
   DeliveryAttempt, DeliveryRecorder, WebhookDispatcherOptions, WebhookLogger, WebhookPayload, WebhookTarget, WebhookTimer,
 } from './webhook-types.js';
-import { parseWebhookTarget } from './webhook-target.js';
+import { insecureTargetRefusal, parseWebhookTarget } from './webhook-target.js';
+import { webhookSecureContext } from './webhook-tls.js';
 import { WebhookQueue } from './webhook-queue.js';
 
 /** Where a delivery is between its attempts; `ended` once it was delivered, refused, given up, dropped or cancelled. */
@@ -56,6 +57,7 @@ const DEFAULT_MAX_QUEUED = 4096;
 export class WebhookDispatcher {
   readonly #allowlist: WebhookAllowlist;
   readonly #attemptSettings: AttemptSettings;
+  readonly #allowHttp: boolean;
   /** Signs deliveries whose target brings no key of its own. */
   readonly #key: WebhookSigningKey;
   readonly #maxAttempts: number;
@@ -79,6 +81,8 @@ export class WebhookDispatcher {
     if (typeof options.secret !== 'string' || options.secret === '') {
       throw new WebhookConfigError('webhook secret must be a non-empty string (--webhook.secret)');
     }
+    const secretProblem = webhookSecretProblem(options.secret);
+    if (secretProblem !== null) throw new WebhookConfigError(`--webhook.secret: ${secretProblem}`);
     this.#key = webhookSigningKey(options.secret);
     this.#allowlist = options.allowlist;
     this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
@@ -93,28 +97,28 @@ export class WebhookDispatcher {
     };
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
-    this.#attemptSettings = { allowlist: this.#allowlist, now: this.#now };
+    this.#allowHttp = options.allowHttp ?? false;
+    this.#attemptSettings = {
+      allowlist: this.#allowlist,
+      now: this.#now,
+      allowHttp: this.#allowHttp,
+      secureContext: options.ca === undefined ? undefined : webhookSecureContext(options.ca),
+    };
     this.#random = options.random ?? Math.random;
     this.#schedule = options.schedule ?? scheduleUnref;
     this.#queue = new WebhookQueue<Delivery>(limits, (delivery) => this.#startAttempt(delivery), (delivery) => this.#drop(delivery));
   }
 
   /**
-   * The reason `url` cannot be a webhook target by its syntax alone (for a 400 on submit), or
-   * null. Whether the allowlist lets it through is `checkTarget`'s question.
-   */
-  static checkTargetSyntax(url: string): string | null {
-    const target = parseWebhookTarget(url);
-    return typeof target === 'string' ? target : null;
-  }
-
-  /**
-   * The reason `url` will certainly be refused (bad syntax, empty allowlist, an IP or a name no
-   * entry can allow), for a 400 on submit; null when delivery may go ahead. Names that only
-   * address entries can allow are resolved and checked at each attempt, not here.
+   * The reason `url` will certainly be refused (bad syntax, http: without `allowHttp`, empty
+   * allowlist, an IP or a name no entry can allow), for a 400 on submit; null when delivery may
+   * go ahead. Names that only address entries can allow are resolved and checked at each
+   * attempt, not here.
    */
   checkTarget(url: string): string | null {
-    return WebhookDispatcher.checkTargetSyntax(url) ?? this.#allowlist.refusalWithoutLookup(url);
+    const target = parseWebhookTarget(url);
+    if (typeof target === 'string') return target;
+    return insecureTargetRefusal(target, this.#allowHttp) ?? this.#allowlist.refusalWithoutLookup(url);
   }
 
   /**

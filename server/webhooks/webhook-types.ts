@@ -65,6 +65,16 @@ export interface WebhookDispatcherOptions {
    * and a `whsec_` secret must continue in base64 (see webhook-signature.ts for how it keys each signature).
    */
   secret: string;
+  /**
+   * Also deliver to `http:` targets (`--webhook.allow-http`), for local development and tests;
+   * otherwise they are refused at submit and at every attempt. @defaultValue false
+   */
+  allowHttp?: boolean;
+  /**
+   * PEM certificates (`--webhook.ca`) trusted for HTTPS deliveries besides Node's bundled roots,
+   * e.g. a private CA's. @defaultValue none: the bundled roots only
+   */
+  ca?: string;
   /** Attempts per delivery, the first included. @defaultValue 8 */
   maxAttempts?: number;
   /**
