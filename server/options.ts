@@ -129,6 +129,11 @@ function parseNonEmpty(value: string, name: string): string {
   return value;
 }
 
+/** A file or directory, made absolute against the working directory the server started in. */
+function parsePath(value: string, name: string): string {
+  return resolve(parseNonEmpty(value, name));
+}
+
 function parseEndpoint(value: string, name: string): Endpoint {
   // ArangoDB also knows ssl:// and unix://; this server speaks plain TCP only.
   const match = /^(?:tcp|http):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
@@ -174,7 +179,7 @@ const JWT_SECRET: OptionSpec<string | undefined> = {
 };
 const USERS: OptionSpec<string | undefined> = {
   name: '--server.users', valueName: 'FILE', help: 'JSON users file (see scripts/add-user)',
-  defaultValue: () => undefined, parse: (value, name) => resolve(parseNonEmpty(value, name)),
+  defaultValue: () => undefined, parse: parsePath,
 };
 // Behind a reverse proxy every client has the proxy's address: raise or turn off the address limit there.
 const AUTH_MAX_FAILURES_PER_ADDRESS: OptionSpec<number> = {
@@ -190,7 +195,7 @@ const AUTH_MAX_FAILURES_PER_USER: OptionSpec<number> = {
 const HANDLERS: OptionSpec<string[]> = {
   name: '--server.handlers', valueName: 'PATH', help: 'handler module to load; repeat for more, in order',
   defaultValue: () => [], repeatable: true,
-  parse: (value, name, previous) => [...previous, resolve(parseNonEmpty(value, name))],
+  parse: (value, name, previous) => [...previous, parsePath(value, name)],
 };
 const CANCEL_GRACE: OptionSpec<number> = {
   name: '--job.cancel-grace', valueName: 'MS', help: 'grace period a cancelled job gets to stop',
@@ -244,7 +249,7 @@ const WEBHOOK_ALLOW_HTTP: OptionSpec<boolean> = {
 const WEBHOOK_CA: OptionSpec<string | undefined> = {
   name: '--webhook.ca', valueName: 'FILE',
   help: 'PEM file of CA certificates trusted for HTTPS webhook targets, besides Node\'s bundled roots (a private CA)',
-  defaultValue: () => undefined, defaultText: '(none: the bundled roots only)', parse: (value, name) => resolve(parseNonEmpty(value, name)),
+  defaultValue: () => undefined, defaultText: '(none: the bundled roots only)', parse: parsePath,
 };
 const WEBHOOK_MAX_ATTEMPTS: OptionSpec<number> = {
   name: '--webhook.max-attempts', valueName: 'N', help: 'delivery attempts of one webhook event before giving up',
@@ -310,7 +315,7 @@ const LOG_JOBS: OptionSpec<boolean> = {
 const DATABASE_DIRECTORY: OptionSpec<string | undefined> = {
   name: '--database.directory', valueName: 'PATH',
   help: 'keep stored jobs and results in this directory (LMDB): they survive a crash or restart (created if missing)',
-  defaultValue: () => undefined, defaultText: '(none: jobs live in memory only)', parse: (value, name) => resolve(parseNonEmpty(value, name)),
+  defaultValue: () => undefined, defaultText: '(none: jobs live in memory only)', parse: parsePath,
 };
 const DATABASE_WAIT_FOR_SYNC: OptionSpec<boolean> = {
   name: '--database.wait-for-sync', valueName: 'true|false',
