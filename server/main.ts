@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
@@ -81,7 +82,7 @@ async function main(argv: readonly string[]): Promise<void> {
     if (options.databaseDirectory !== undefined) {
       webhooks.persistIn(store, (error) => logger.error({ err: error }, 'the job store refused a webhook event'));
     }
-    for (const { jobId, webhook } of recovery.webhooks) webhooks.restore(jobId, webhook);
+    for (const { jobId, webhook } of recovery.webhooks) webhooks.register(jobId, webhook);
     for (const event of recovery.webhookEvents) webhooks.resume(event);
   }
   /** A client's cancel, from either surface: recorded, logged, timed by the metrics; false when the engine no longer held the job. */
@@ -190,28 +191,37 @@ async function openStore(options: ServerOptions): Promise<JobStore> {
 /** Webhooks exist once an operator allows targets; signing them then needs a secret. */
 function createWebhooks(options: ServerOptions, logger: ReturnType<typeof createLogger>): OperationWebhooks | null {
   if (options.webhookAllow.length === 0) return null;
-  if (options.webhookSecret === undefined) {
-    process.stderr.write('error: --webhook.allow needs --webhook.secret (receivers verify deliveries with it)\n');
-    process.exit(EXIT_BAD_OPTIONS);
-  }
-  let allowlist: WebhookAllowlist;
+  if (options.webhookSecret === undefined) badWebhookOption('--webhook.allow needs --webhook.secret (receivers verify deliveries with it)');
+  let ca: string | undefined;
   try {
-    allowlist = WebhookAllowlist.parse(options.webhookAllow);
+    if (options.webhookCa !== undefined) ca = readFileSync(options.webhookCa, 'utf8');
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_WEBHOOK_CONFIG') throw error;
-    process.stderr.write(`error: --webhook.allow: ${(error as Error).message}\n`);
-    process.exit(EXIT_BAD_OPTIONS);
+    badWebhookOption(`--webhook.ca: cannot read ${options.webhookCa}: ${(error as Error).message}`);
   }
-  return new OperationWebhooks(new WebhookDispatcher({
-    allowlist,
-    secret: options.webhookSecret,
-    maxAttempts: options.webhookMaxAttempts,
-    timeoutMs: options.webhookTimeoutMs,
-    maxConcurrent: options.webhookMaxConcurrent,
-    maxPerHost: options.webhookMaxPerHost,
-    maxQueued: options.webhookMaxQueued,
-    logger,
-  }));
+  try {
+    return new OperationWebhooks(new WebhookDispatcher({
+      allowlist: WebhookAllowlist.parse(options.webhookAllow),
+      secret: options.webhookSecret,
+      allowHttp: options.webhookAllowHttp,
+      ca,
+      maxAttempts: options.webhookMaxAttempts,
+      timeoutMs: options.webhookTimeoutMs,
+      maxConcurrent: options.webhookMaxConcurrent,
+      maxPerHost: options.webhookMaxPerHost,
+      maxQueued: options.webhookMaxQueued,
+      logger,
+    }));
+  } catch (error) {
+    // A malformed --webhook.allow entry, a whsec_ secret that is not base64, a CA file without a
+    // certificate: the operator's to fix, reported in one line (each message names its option).
+    if ((error as { code?: unknown }).code !== 'ERR_WEBHOOK_CONFIG') throw error;
+    badWebhookOption((error as Error).message);
+  }
+}
+
+function badWebhookOption(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(EXIT_BAD_OPTIONS);
 }
 
 /**

@@ -41,6 +41,8 @@ test('no arguments give the documented defaults', () => {
     webhookAllow: [],
     webhookSecret: undefined,
     webhookMaxAttempts: 8,
+    webhookAllowHttp: false,
+    webhookCa: undefined,
     demoHandlers: false,
     maxQueuedPerUser: undefined,
     maxStoredPerUser: 0,
@@ -67,7 +69,7 @@ test('--name value and --name=value set every option alike', () => {
     '--server.max-stored-per-user', '20', '--server.rate-limit', '5',
     '--webhook.max-attempts', '3', '--webhook.timeout', '2.5', '--webhook.max-concurrent', '16', '--webhook.max-per-host', '2',
     '--webhook.max-queued', '50', '--database.directory', 'data', '--database.wait-for-sync', 'true',
-    '--log.jobs', 'true',
+    '--log.jobs', 'true', '--webhook.allow-http', 'true', '--webhook.ca', 'ca.pem',
   ];
   const joined: string[] = [];
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
@@ -77,6 +79,7 @@ test('--name value and --name=value set every option alike', () => {
     authMaxFailuresPerAddress: 0, authMaxFailuresPerUser: 5, handlerModules: [resolve('h.js')], cancelGraceMs: 0,
     jobTimeoutMs: 1500, maxBodySize: 1024, logLevel: 'debug', shutdownTimeoutMs: 500, retentionMs: 60_000,
     webhookAllow: ['127.0.0.1', 'hooks.example.com'], webhookSecret: 'w', webhookMaxAttempts: 3,
+    webhookAllowHttp: true, webhookCa: resolve('ca.pem'),
     demoHandlers: true, maxQueuedPerUser: 10, maxStoredPerUser: 20, rateLimit: 5,
     webhookTimeoutMs: 2500, webhookMaxConcurrent: 16, webhookMaxPerHost: 2, webhookMaxQueued: 50,
     databaseDirectory: resolve('data'), databaseWaitForSync: true, logJobs: true,
@@ -115,6 +118,15 @@ test('--webhook.timeout takes fractional seconds and must be positive: a deliver
   assert.equal(parse(['--webhook.timeout', '.0001']).webhookTimeoutMs, 1);
   assertBadOption(['--webhook.timeout', '0'], /^--webhook.timeout: expected a positive number of seconds .*, got "0"$/);
   assertBadOption(['--webhook.timeout', '10s'], /^--webhook.timeout: expected a number of seconds/);
+});
+
+test('--webhook.allow-http is a boolean, off by default; --webhook.ca is a path', () => {
+  assert.equal(parse([]).webhookAllowHttp, false);
+  assert.equal(parse(['--webhook.allow-http']).webhookAllowHttp, true);
+  assert.equal(parse(['--webhook.allow-http', 'false']).webhookAllowHttp, false);
+  assertBadOption(['--webhook.allow-http=sometimes'], /^--webhook.allow-http: expected true or false/);
+  assert.equal(parse(['--webhook.ca', 'certs/ca.pem']).webhookCa, resolve('certs/ca.pem'));
+  assertBadOption(['--webhook.ca='], /^--webhook.ca: expected a non-empty value/);
 });
 
 test('--webhook.allow keeps entries with ports whole', () => {
@@ -180,7 +192,7 @@ test('help lists every option with its default, aligned', () => {
     '--server.authentication', '--server.jwt-secret', '--server.users', '--server.auth-max-failures-per-address',
     '--server.auth-max-failures-per-user', '--server.handlers', '--job.cancel-grace',
     '--job.timeout', '--server.max-body-size', '--log.level', '--server.shutdown-timeout', '--job.retention',
-    '--webhook.allow', '--webhook.secret', '--webhook.max-attempts', '--webhook.timeout', '--webhook.max-concurrent',
+    '--webhook.allow', '--webhook.secret', '--webhook.allow-http', '--webhook.ca', '--webhook.max-attempts', '--webhook.timeout', '--webhook.max-concurrent',
     '--webhook.max-per-host', '--webhook.max-queued', '--server.demo-handlers',
     '--server.max-queued-per-user', '--server.max-stored-per-user', '--server.rate-limit',
     '--database.directory', '--database.wait-for-sync', '--log.jobs', '--help',

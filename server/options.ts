@@ -40,6 +40,10 @@ export interface ServerOptions {
   webhookAllow: string[];
   webhookSecret: string | undefined;
   webhookMaxAttempts: number;
+  /** Deliver to http: targets too (local development and tests); otherwise HTTPS only. */
+  webhookAllowHttp: boolean;
+  /** Absolute path of a PEM file of CA certificates trusted for HTTPS deliveries besides Node's bundled roots. */
+  webhookCa: string | undefined;
   /** Mount /_admin/spin, /steps, /fail and /crash (for tests and demonstrations only). */
   demoHandlers: boolean;
   /** Jobs of one user waiting for a worker; undefined: the default share (user-limits.ts), 0: none. */
@@ -125,6 +129,11 @@ function parseNonEmpty(value: string, name: string): string {
   return value;
 }
 
+/** A file or directory, made absolute against the working directory the server started in. */
+function parsePath(value: string, name: string): string {
+  return resolve(parseNonEmpty(value, name));
+}
+
 function parseEndpoint(value: string, name: string): Endpoint {
   // ArangoDB also knows ssl:// and unix://; this server speaks plain TCP only.
   const match = /^(?:tcp|http):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
@@ -170,7 +179,7 @@ const JWT_SECRET: OptionSpec<string | undefined> = {
 };
 const USERS: OptionSpec<string | undefined> = {
   name: '--server.users', valueName: 'FILE', help: 'JSON users file (see scripts/add-user)',
-  defaultValue: () => undefined, parse: (value, name) => resolve(parseNonEmpty(value, name)),
+  defaultValue: () => undefined, parse: parsePath,
 };
 // Behind a reverse proxy every client has the proxy's address: raise or turn off the address limit there.
 const AUTH_MAX_FAILURES_PER_ADDRESS: OptionSpec<number> = {
@@ -186,7 +195,7 @@ const AUTH_MAX_FAILURES_PER_USER: OptionSpec<number> = {
 const HANDLERS: OptionSpec<string[]> = {
   name: '--server.handlers', valueName: 'PATH', help: 'handler module to load; repeat for more, in order',
   defaultValue: () => [], repeatable: true,
-  parse: (value, name, previous) => [...previous, resolve(parseNonEmpty(value, name))],
+  parse: (value, name, previous) => [...previous, parsePath(value, name)],
 };
 const CANCEL_GRACE: OptionSpec<number> = {
   name: '--job.cancel-grace', valueName: 'MS', help: 'grace period a cancelled job gets to stop',
@@ -230,6 +239,17 @@ const WEBHOOK_ALLOW: OptionSpec<string[]> = {
 const WEBHOOK_SECRET: OptionSpec<string | undefined> = {
   name: '--webhook.secret', valueName: 'SECRET', help: 'HMAC-SHA256 key that signs webhook deliveries',
   defaultValue: () => undefined, defaultText: '(none; required with --webhook.allow)', parse: parseNonEmpty,
+};
+// The seed: "Use HTTPS Only: Never send webhooks over HTTP". Plain http: only on the operator's word.
+const WEBHOOK_ALLOW_HTTP: OptionSpec<boolean> = {
+  name: '--webhook.allow-http', valueName: 'true|false',
+  help: 'also deliver webhooks to http:// targets (local development and tests); otherwise an http:// x-callback-url is a 400',
+  defaultValue: () => false, implicitValue: 'true', parse: parseBoolean,
+};
+const WEBHOOK_CA: OptionSpec<string | undefined> = {
+  name: '--webhook.ca', valueName: 'FILE',
+  help: 'PEM file of CA certificates trusted for HTTPS webhook targets, besides Node\'s bundled roots (a private CA)',
+  defaultValue: () => undefined, defaultText: '(none: the bundled roots only)', parse: parsePath,
 };
 const WEBHOOK_MAX_ATTEMPTS: OptionSpec<number> = {
   name: '--webhook.max-attempts', valueName: 'N', help: 'delivery attempts of one webhook event before giving up',
@@ -295,7 +315,7 @@ const LOG_JOBS: OptionSpec<boolean> = {
 const DATABASE_DIRECTORY: OptionSpec<string | undefined> = {
   name: '--database.directory', valueName: 'PATH',
   help: 'keep stored jobs and results in this directory (LMDB): they survive a crash or restart (created if missing)',
-  defaultValue: () => undefined, defaultText: '(none: jobs live in memory only)', parse: (value, name) => resolve(parseNonEmpty(value, name)),
+  defaultValue: () => undefined, defaultText: '(none: jobs live in memory only)', parse: parsePath,
 };
 const DATABASE_WAIT_FOR_SYNC: OptionSpec<boolean> = {
   name: '--database.wait-for-sync', valueName: 'true|false',
@@ -307,7 +327,7 @@ const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS,
   AUTH_MAX_FAILURES_PER_ADDRESS, AUTH_MAX_FAILURES_PER_USER, HANDLERS,
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
-  WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
+  WEBHOOK_ALLOW_HTTP, WEBHOOK_CA, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
   DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
   DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC, LOG_JOBS,
 ];
@@ -370,6 +390,8 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     webhookAllow: read(WEBHOOK_ALLOW),
     webhookSecret: read(WEBHOOK_SECRET),
     webhookMaxAttempts: read(WEBHOOK_MAX_ATTEMPTS),
+    webhookAllowHttp: read(WEBHOOK_ALLOW_HTTP),
+    webhookCa: read(WEBHOOK_CA),
     demoHandlers: read(DEMO_HANDLERS),
     maxQueuedPerUser: read(MAX_QUEUED_PER_USER),
     maxStoredPerUser: read(MAX_STORED_PER_USER),

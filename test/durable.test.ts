@@ -1,6 +1,7 @@
 // Durable mode (`--database.directory`): what survives a restart or a kill -9, how unfinished
 // jobs come back, and the clear errors of a directory the server cannot use.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,19 +132,24 @@ test('an expired operation keeps its expiredAt across a restart', async (t) => {
   assert.equal(stillGone.expiredAt, gone.expiredAt);
 });
 
-test('an undelivered webhook event is delivered after kill -9, under the same delivery id', async (t) => {
+test('an undelivered webhook event is delivered after kill -9, under the same delivery id and its own secret', async (t) => {
   const directory = freshDirectory(t);
   const receiver = await WebhookReceiver.start([500]); // the first attempt fails; the retry waits its backoff
   t.after(() => receiver.close());
-  const args = ['--webhook.allow', `127.0.0.1:${receiver.port}`, '--webhook.secret', 's3cret'];
+  const args = ['--webhook.allow', `127.0.0.1:${receiver.port}`, '--webhook.secret', 's3cret', '--webhook.allow-http', 'true'];
   const first = await durableServer(t, directory, args);
-  const operation = await submitOperation(first.url, '/_api/version', { 'x-callback-url': `http://127.0.0.1:${receiver.port}/hook` });
+  const operation = await submitOperation(first.url, '/_api/version', {
+    'x-callback-url': `http://127.0.0.1:${receiver.port}/hook`, 'x-callback-secret': 'own-secret',
+  });
   const [failedAttempt] = await receiver.waitForDeliveries(1);
   await first.stop('SIGKILL'); // before the retry
   const second = await durableServer(t, directory, args);
   const [, resumed] = await receiver.waitForDeliveries(2, 20_000);
   assert.equal(resumed.answeredStatus, 200);
-  assert.equal(resumed.headers['x-webhook-id'], failedAttempt.headers['x-webhook-id']);
+  assert.equal(resumed.headers['webhook-id'], failedAttempt.headers['webhook-id']);
+  assert.equal(JSON.parse(resumed.rawBody.toString()).deliveryId, failedAttempt.headers['webhook-id'], 'the body says so too');
+  const ownSignature = `sha256=${createHmac('sha256', 'own-secret').update(resumed.rawBody).digest('hex')}`;
+  assert.equal(resumed.headers['x-webhook-signature'], ownSignature, 'signed with the x-callback-secret kept in the directory');
   assert.equal(JSON.parse(resumed.rawBody.toString()).operationId, operation.operationId);
   await delay(300);
   await second.stop();

@@ -82,6 +82,21 @@ test('bob gets 404 for alice\'s operation everywhere; alice and a superuser see 
     socket.close();
   }
 
+  // The per-operation socket refuses bob as it refuses an unknown id: an ERROR message, then close 4404.
+  const bobs = await TestWebSocket.connect(server.port, `/_api/operations/${id}/status`, BOB);
+  assert.equal((await bobs.waitForClose()).code, 4404);
+  assert.deepEqual((bobs.messages as Array<{ event: string; operationId: string }>).map((message) => [message.event, message.operationId]), [['ERROR', id]]);
+  await assert.rejects(TestWebSocket.connect(server.port, `/_api/operations/${id}/status`), /upgrade refused: "HTTP\/1.1 401 /);
+  for (const headers of [ALICE, SUPERUSER]) {
+    const watching = await TestWebSocket.connect(server.port, `/_api/operations/${id}/status`, headers);
+    try {
+      const [first] = await watching.waitFor('the current state', (messages) => messages.length >= 1);
+      assert.deepEqual([(first as { event: string }).event, (first as { operationId: string }).operationId], ['STATUS_UPDATE', id]);
+    } finally {
+      watching.close();
+    }
+  }
+
   assert.equal((await waitForStatus(server.url, id, ['PROCESSING'], ALICE)).body.operationId, id);
   assert.equal((await getOperation(server.url, id, SUPERUSER)).body.operationId, id);
   // Bob's cancel did nothing; alice's does.

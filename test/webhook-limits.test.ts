@@ -15,6 +15,8 @@ import { BlackholeReceiver } from './helpers/blackhole-receiver.js';
 import { HoldingReceiver } from './helpers/holding-receiver.js';
 
 const SECRET = 'limits-secret';
+/** The receivers speak plain HTTP. */
+const ALLOW_HTTP = ['--webhook.allow-http', 'true'];
 /** Longer than any test here: an attempt in flight stays in flight until the test answers it. */
 const LONG_TIMEOUT = ['--webhook.timeout', '120'];
 /** The first retry comes within 1 s (full jitter under a 1 s base); 1.5 s of silence means none is coming. */
@@ -48,7 +50,7 @@ describe('webhook deliveries to receivers that never answer', () => {
   before(async () => {
     [first, second] = await Promise.all([BlackholeReceiver.start(), BlackholeReceiver.start()]);
     server = await startServer([
-      '--webhook.allow', `127.0.0.1:${first.port},127.0.0.1:${second.port}`, '--webhook.secret', SECRET, ...LONG_TIMEOUT,
+      '--webhook.allow', `127.0.0.1:${first.port},127.0.0.1:${second.port}`, '--webhook.secret', SECRET, ...ALLOW_HTTP, ...LONG_TIMEOUT,
       '--webhook.max-concurrent', String(MAX_CONCURRENT), '--webhook.max-per-host', String(MAX_PER_HOST),
     ]);
   });
@@ -98,7 +100,7 @@ describe('a job that leaves the table ends its webhook deliveries', () => {
     [receiver, expiringReceiver] = await Promise.all([HoldingReceiver.start(), HoldingReceiver.start()]);
     // One attempt at a time: the first operation's attempt is in flight, the second's waits.
     const args = (target: HoldingReceiver): string[] => [
-      '--webhook.allow', `127.0.0.1:${target.port}`, '--webhook.secret', SECRET, '--webhook.max-per-host', '1', ...LONG_TIMEOUT,
+      '--webhook.allow', `127.0.0.1:${target.port}`, '--webhook.secret', SECRET, ...ALLOW_HTTP, '--webhook.max-per-host', '1', ...LONG_TIMEOUT,
     ];
     [server, expiringServer] = await Promise.all([startServer(args(receiver)), startServer([...args(expiringReceiver), '--job.retention', '1'])]);
   });

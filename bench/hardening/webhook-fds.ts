@@ -7,7 +7,8 @@
  * `--server-main` (or WEBHOOK_FDS_SERVER_MAIN) runs another build of the server, for
  * before/after numbers; the default is this build's dist/server/main.js. A build that predates
  * ports in `--webhook.allow` refuses `127.0.0.1:PORT` at start (exit code 2); it is then run
- * with `127.0.0.1`, which such a build reads as every port.
+ * with `127.0.0.1`, which such a build reads as every port. The receiver speaks plain HTTP, so
+ * the server gets `--webhook.allow-http true`, and a build that predates that option runs without it.
  *
  * Per scenario: a fresh server on a loopback port, a blackhole receiver on loopback (accepts
  * TCP, never answers), WEBHOOK_FDS_OPERATIONS (default 3000) operations `GET /_api/version`
@@ -156,13 +157,19 @@ function get(port: number, path: string, headers: Record<string, string>, agent:
 }
 
 async function startServer(serverMain: string, receiverPort: number, fdLimit: number | null): Promise<{ server: BenchServer; allowEntry: string }> {
-  for (const allowEntry of [`127.0.0.1:${receiverPort}`, '127.0.0.1']) {
-    const server = new BenchServer(serverMain, ['--webhook.allow', allowEntry, '--webhook.secret', 'bench-secret'], fdLimit);
+  // Newest build first: each later form drops what an older build would refuse at start.
+  const forms = [
+    { allowEntry: `127.0.0.1:${receiverPort}`, extra: ['--webhook.allow-http', 'true'] },
+    { allowEntry: `127.0.0.1:${receiverPort}`, extra: [] },
+    { allowEntry: '127.0.0.1', extra: [] },
+  ];
+  for (const { allowEntry, extra } of forms) {
+    const server = new BenchServer(serverMain, ['--webhook.allow', allowEntry, '--webhook.secret', 'bench-secret', ...extra], fdLimit);
     const outcome = await server.started();
     if ('port' in outcome) return { server, allowEntry };
     if (outcome.exitCode !== EXIT_BAD_OPTIONS) throw new Error(`the server exited with code ${String(outcome.exitCode)}:\n${server.stderr}`);
   }
-  throw new Error('the server refused both --webhook.allow forms');
+  throw new Error('the server refused every form of --webhook.allow');
 }
 
 async function runScenario(serverMain: string, fdLimit: number | null): Promise<WebhookFdsScenarioResult> {

@@ -6,7 +6,7 @@ import { ERRORS, errorBody, errorFromEngine, type ArangoError, type ServerError 
 import { Exchange, JSON_TYPE, readBody, type Answer } from '../http/index.js';
 import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimits } from '../jobs/index.js';
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type JobLog, type ServerMetrics } from '../observability/index.js';
-import { DEFAULT_CANCEL_REASON, mountOperationsSocket, operationType, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
+import { DEFAULT_CANCEL_REASON, handlerHeaders, mountOperationsSocket, operationType, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 
 export interface HttpFrontOptions {
@@ -198,7 +198,9 @@ export class HttpFront {
     const routeIndex = match.routeIndex;
     const onBody = (body: Uint8Array | null): void => {
       // The one request of this submit, as the engine will run it; everything after reads it.
-      const request: SubmitRequest = { method, path, query, headers, body, user: this.#authentication ? this.#jobUserOf(caller) : null };
+      const request: SubmitRequest = {
+        method, path, query, headers: handlerHeaders(intent, headers), body, user: this.#authentication ? this.#jobUserOf(caller) : null,
+      };
       const plan: SubmitPlan = { exchange, request, routeIndex, mode, caller, intent, arangoStore };
       if (intent === null || (intent.callbackUrl === null && (mode !== MODE_STORE || intent.idempotencyKey === null))) return this.#submit(plan);
       this.#submitChecked(plan, intent).catch((error: unknown) => sendStoreError(exchange, error));

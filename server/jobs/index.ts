@@ -6,6 +6,7 @@ export type {
   IdempotencyRecord, JobStore, JobSummary, NewJob, PendingWebhookEvent, StoreRecovery, StoredRequest, UnfinishedJob, WebhookRegistration,
   AttemptRecord, JobDetails, ReopenedJob, StoredProgress,
 } from './job-store.js';
+export { copyWebhookRegistration } from './job-store.js';
 export { UserLimits, defaultQueuedPerUser } from './user-limits.js';
 export { JobRecorder, type JobObserver, type RunningStoredJob } from './job-recorder.js';
 export { recoverUnfinishedJobs, rerunStoredJob, type RecoveryOutcome } from './job-recovery.js';

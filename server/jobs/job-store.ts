@@ -118,6 +118,19 @@ export interface WebhookRegistration {
   url: string;
   /** The events it asked for (`x-callback-events`), e.g. `COMPLETED`, `PROGRESS`. */
   events: string[];
+  /**
+   * Its own signing secret (`x-callback-secret`), used instead of the server's; absent when it
+   * gave none (and in records written before it existed). Kept so that deliveries resumed after
+   * a restart are signed alike; never part of an answer, an event or a log line.
+   */
+  secret?: string;
+}
+
+/** A copy a store may keep: the caller's arrays are not shared, and an absent secret stays absent. */
+export function copyWebhookRegistration(registration: WebhookRegistration): WebhookRegistration {
+  const copy: WebhookRegistration = { url: registration.url, events: [...registration.events] };
+  if (registration.secret !== undefined) copy.secret = registration.secret;
+  return copy;
 }
 
 /** A new stored job, as `add` records it. */

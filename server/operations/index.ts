@@ -1,5 +1,5 @@
 /** The long-running-operations surface over the same jobs: status, result, cancel, history, SSE, WebSocket, webhooks glue. */
-export { OperationSubmit, type SubmitIntent } from './operation-submit.js';
+export { handlerHeaders, OperationSubmit, type SubmitIntent } from './operation-submit.js';
 export { DEFAULT_CANCEL_REASON, OperationTracker } from './operation-tracker.js';
 export { OperationWebhooks } from './operation-webhooks.js';
 export { OperationsApi, problemAnswer } from './operations-api.js';

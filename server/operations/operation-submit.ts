@@ -1,8 +1,8 @@
 import type { SubmitRequest } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
 import { JSON_TYPE, type Answer } from '../http/index.js';
-import type { JobStore, JobView, NewJob } from '../jobs/index.js';
-import { parseWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
+import type { JobStore, JobView, NewJob, WebhookRegistration } from '../jobs/index.js';
+import { parseWebhookEvents, webhookSecretProblem, type WebhookEvent } from '../webhooks/index.js';
 import { requestFingerprint } from './request-fingerprint.js';
 import type { OperationsApi } from './operations-api.js';
 import { problemAnswer } from './operations-api.js';
@@ -19,6 +19,8 @@ export interface SubmitIntent {
   idempotencyKey: string | null;
   callbackUrl: string | null;
   callbackEvents: ReadonlySet<WebhookEvent> | null;
+  /** `x-callback-secret`: signs this webhook's deliveries instead of `--webhook.secret`. */
+  callbackSecret: string | null;
   /** SHA-256 of the request, computed once (it covers the whole body) when a key is given. */
   fingerprint: string | null;
 }
@@ -29,7 +31,9 @@ export interface SubmitRefusal {
   readonly answer: Answer;
 }
 
-const NO_INTENT: SubmitIntent = Object.freeze({ kind: 'intent', respondAsync: false, idempotencyKey: null, callbackUrl: null, callbackEvents: null, fingerprint: null });
+const NO_INTENT: SubmitIntent = Object.freeze({
+  kind: 'intent', respondAsync: false, idempotencyKey: null, callbackUrl: null, callbackEvents: null, callbackSecret: null, fingerprint: null,
+});
 
 function refused(answer: Answer): SubmitRefusal {
   return { kind: 'refused', answer };
@@ -62,15 +66,17 @@ export class OperationSubmit {
     let idempotencyKey: string | null = null;
     let callbackUrl: string | null = null;
     let callbackEventsHeader: string | undefined;
+    let callbackSecret: string | null = null;
     for (let i = 0; i + 1 < headers.length; i += 2) {
       switch (headers[i]) {
         case 'prefer': respondAsync ||= prefersRespondAsync(headers[i + 1]); break;
         case 'idempotency-key': idempotencyKey = headers[i + 1]; break;
         case 'x-callback-url': callbackUrl = headers[i + 1]; break;
         case 'x-callback-events': callbackEventsHeader = headers[i + 1]; break;
+        case CALLBACK_SECRET_HEADER: callbackSecret = headers[i + 1]; break;
       }
     }
-    if (!respondAsync && idempotencyKey === null && callbackUrl === null) return NO_INTENT;
+    if (!respondAsync && idempotencyKey === null && callbackUrl === null && callbackSecret === null) return NO_INTENT;
     if (idempotencyKey !== null && (idempotencyKey === '' || idempotencyKey.length > 255)) {
       return refused(problemAnswer(problem(ERRORS.badIdempotencyKey, 'Idempotency-Key must be 1 to 255 characters')));
     }
@@ -80,13 +86,18 @@ export class OperationSubmit {
         ? 'webhooks are disabled: the operator has not set --webhook.allow (and --webhook.secret)'
         : this.#options.webhooks.quickRefusal(callbackUrl);
       const events = parseWebhookEvents(callbackEventsHeader);
-      const reason = refusal ?? (typeof events === 'string' ? events : null);
+      // The problem names the URL but never the secret: problems are answers, and answers may be logged.
+      const secretProblem = callbackSecret === null ? null : webhookSecretProblem(callbackSecret);
+      const reason = refusal ?? (typeof events === 'string' ? events : null) ?? (secretProblem === null ? null : `x-callback-secret: ${secretProblem}`);
       if (reason !== null) {
         return refused(problemAnswer(problem(ERRORS.webhookRefused, reason, { callbackUrl })));
       }
       callbackEvents = events as ReadonlySet<WebhookEvent>;
+    } else if (callbackSecret !== null) {
+      // A secret for no webhook is a client's mistake (a misspelt x-callback-url?), not something to ignore.
+      return refused(problemAnswer(problem(ERRORS.webhookRefused, 'x-callback-secret without x-callback-url: it signs that webhook\'s deliveries')));
     }
-    return { kind: 'intent', respondAsync, idempotencyKey, callbackUrl, callbackEvents, fingerprint: null };
+    return { kind: 'intent', respondAsync, idempotencyKey, callbackUrl, callbackEvents, callbackSecret, fingerprint: null };
   }
 
   /**
@@ -138,10 +149,10 @@ export class OperationSubmit {
       idempotency: intent.idempotencyKey === null
         ? null
         : { key: intent.idempotencyKey, fingerprint: fingerprintOf(intent, request), expiresAtMs: nowMs + retentionMs },
-      webhook: intent.callbackUrl === null ? null : { url: intent.callbackUrl, events: [...intent.callbackEvents!] },
+      webhook: intent.callbackUrl === null ? null : webhookRegistration(intent),
       type,
     };
-    if (intent.callbackUrl !== null) webhooks!.register(jobId, intent.callbackUrl, intent.callbackEvents!);
+    if (job.webhook !== null) webhooks!.register(jobId, job.webhook);
     return store.add(job);
   }
 
@@ -153,15 +164,36 @@ export class OperationSubmit {
   }
 }
 
+const CALLBACK_SECRET_HEADER = 'x-callback-secret';
 /** Headers never written to a store: credentials. A job run again after a restart has `ctx.user`, not these. */
-const SECRET_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie']);
+const SECRET_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', CALLBACK_SECRET_HEADER]);
+const CALLBACK_SECRET_ONLY: ReadonlySet<string> = new Set([CALLBACK_SECRET_HEADER]);
+
+function webhookRegistration(intent: SubmitIntent): WebhookRegistration {
+  const registration: WebhookRegistration = { url: intent.callbackUrl!, events: [...intent.callbackEvents!] };
+  if (intent.callbackSecret !== null) registration.secret = intent.callbackSecret;
+  return registration;
+}
+
+/**
+ * The headers a handler is given: without `x-callback-secret`, which is the webhook's and no
+ * handler's business (`/_admin/echo` would put it into the result, and so into the status body
+ * and the delivery itself).
+ */
+export function handlerHeaders(intent: SubmitIntent | null, headers: string[]): string[] {
+  return intent === null || intent.callbackSecret === null ? headers : withoutHeaders(headers, CALLBACK_SECRET_ONLY);
+}
 
 function withoutSecrets(headers: string[]): string[] {
-  let secret = false;
-  for (let i = 0; i < headers.length && !secret; i += 2) secret = SECRET_HEADERS.has(headers[i]);
-  if (!secret) return headers;
+  return withoutHeaders(headers, SECRET_HEADERS);
+}
+
+function withoutHeaders(headers: string[], names: ReadonlySet<string>): string[] {
+  let found = false;
+  for (let i = 0; i < headers.length && !found; i += 2) found = names.has(headers[i]);
+  if (!found) return headers;
   const kept: string[] = [];
-  for (let i = 0; i + 1 < headers.length; i += 2) if (!SECRET_HEADERS.has(headers[i])) kept.push(headers[i], headers[i + 1]);
+  for (let i = 0; i + 1 < headers.length; i += 2) if (!names.has(headers[i])) kept.push(headers[i], headers[i + 1]);
   return kept;
 }
 

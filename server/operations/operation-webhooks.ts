@@ -1,4 +1,4 @@
-import type { DeliveryAttempt, WebhookDispatcher, WebhookEvent, WebhookPayload } from '../webhooks/index.js';
+import { webhookSigningKey, type DeliveryAttempt, type WebhookDispatcher, type WebhookEvent, type WebhookPayload, type WebhookSigningKey } from '../webhooks/index.js';
 import { randomUUID } from 'node:crypto';
 import type { JobStore, PendingWebhookEvent, WebhookRegistration } from '../jobs/index.js';
 import type { OperationEvent } from './operation-event.js';
@@ -18,6 +18,8 @@ const MAX_REGISTRATIONS = 100_000;
 interface Registration {
   url: string;
   events: ReadonlySet<WebhookEvent>;
+  /** From the webhook's own secret (`x-callback-secret`); undefined: the server's signs. */
+  key: WebhookSigningKey | undefined;
   deliveries: DeliveryAttempt[];
   lastProgressAtMs: number;
   /** Store ids of this job's deliveries not yet ended (they resume after a restart). */
@@ -35,7 +37,10 @@ function endsDelivery(attempt: DeliveryAttempt): boolean {
   return attempt.nextAttemptAt === undefined && attempt.errorCode !== 'ERR_WEBHOOK_CLOSED';
 }
 
+/** The `webhook` of a 202 and a status body; never the secret. */
 export interface WebhookView {
+  /** As the seed's 202 says it: the callback was accepted and will be called. */
+  registered: true;
   url: string;
   events: WebhookEvent[];
   deliveries: DeliveryAttempt[];
@@ -83,14 +88,17 @@ export class OperationWebhooks implements OperationNotifier {
     return this.#dispatcher.refusal(url);
   }
 
-  register(jobId: number, url: string, events: ReadonlySet<WebhookEvent>): void {
-    this.#registrations.set(jobId, { url, events, deliveries: [], lastProgressAtMs: 0, pendingEvents: null });
+  /** A submit's webhook (its secret checked there), or one the durable store kept across a restart. */
+  register(jobId: number, registration: WebhookRegistration): void {
+    this.#registrations.set(jobId, {
+      url: registration.url,
+      events: new Set(registration.events as WebhookEvent[]),
+      key: registration.secret === undefined ? undefined : webhookSigningKey(registration.secret),
+      deliveries: [],
+      lastProgressAtMs: 0,
+      pendingEvents: null,
+    });
     if (this.#registrations.size > MAX_REGISTRATIONS) this.forget(this.#registrations.keys().next().value!);
-  }
-
-  /** A registration the durable store kept across a restart. */
-  restore(jobId: number, registration: WebhookRegistration): void {
-    this.register(jobId, registration.url, new Set(registration.events as WebhookEvent[]));
   }
 
   wants(jobId: number): boolean {
@@ -122,7 +130,7 @@ export class OperationWebhooks implements OperationNotifier {
   /** `eventId` 0: a delivery not kept in the store (progress, or a memory store). */
   #send(jobId: number, registration: Registration, event: WebhookEvent, payload: WebhookPayload, eventId: number, deliveryId: string): void {
     if (eventId !== 0) (registration.pendingEvents ??= new Set()).add(eventId);
-    this.#dispatcher.deliver({ url: registration.url, operationId: String(jobId) }, event, payload, (attempt) => {
+    this.#dispatcher.deliver({ url: registration.url, operationId: String(jobId), key: registration.key }, event, payload, (attempt) => {
       registration.deliveries.push(attempt);
       if (registration.deliveries.length > KEPT_ATTEMPTS) registration.deliveries.shift();
       if (eventId !== 0 && endsDelivery(attempt) && registration.pendingEvents?.delete(eventId)) {
@@ -157,7 +165,7 @@ export class OperationWebhooks implements OperationNotifier {
   view(jobId: number): WebhookView | undefined {
     const registration = this.#registrations.get(jobId);
     if (registration === undefined) return undefined;
-    return { url: registration.url, events: [...registration.events], deliveries: registration.deliveries.slice() };
+    return { registered: true, url: registration.url, events: [...registration.events], deliveries: registration.deliveries.slice() };
   }
 
   close(): void {

@@ -4,7 +4,7 @@ export { WebhookDispatcher } from './webhook-dispatcher.js';
 export type {
   WebhookDispatcherOptions, WebhookTarget, WebhookPayload, DeliveryAttempt, DeliveryRecorder, WebhookTimer, WebhookLogger,
 } from './webhook-types.js';
-export { signWebhook, verifyWebhook } from './webhook-signature.js';
+export { webhookSecretProblem, webhookSigningKey, type WebhookSigningKey } from './webhook-signature.js';
 export { WEBHOOK_EVENTS, DEFAULT_WEBHOOK_EVENTS, parseWebhookEvents, type WebhookEvent } from './webhook-events.js';
 export {
   WebhookConfigError, WebhookError, WebhookLookupError, WebhookTimeoutError, WebhookClosedError, WEBHOOK_FAILURE,

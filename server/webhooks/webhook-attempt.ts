@@ -1,9 +1,11 @@
+import type { SecureContext } from 'node:tls';
 import type { WebhookAllowlist } from './webhook-allowlist.js';
 import type { WebhookEvent } from './webhook-events.js';
 import { WEBHOOK_FAILURE } from './webhook-errors.js';
 import { postWebhook } from './webhook-request.js';
-import { signWebhook } from './webhook-signature.js';
-import { parseWebhookTarget } from './webhook-target.js';
+import { webhookBodyAt, type WebhookBody } from './webhook-body.js';
+import { signStandardWebhook, signWebhook, type WebhookSigningKey } from './webhook-signature.js';
+import { insecureTargetRefusal, parseWebhookTarget } from './webhook-target.js';
 import type { DeliveryAttempt } from './webhook-types.js';
 
 /*
@@ -17,8 +19,11 @@ export type AttemptResult = Pick<DeliveryAttempt, 'outcome' | 'statusCode' | 'er
 /** What every attempt of a dispatcher shares. */
 export interface AttemptSettings {
   readonly allowlist: WebhookAllowlist;
-  readonly secret: string;
   readonly now: () => number;
+  /** `--webhook.allow-http`. */
+  readonly allowHttp: boolean;
+  /** With `--webhook.ca`: the bundled roots and the operator's CA. */
+  readonly secureContext: SecureContext | undefined;
 }
 
 /** What an attempt needs of its delivery. */
@@ -27,7 +32,9 @@ export interface AttemptDelivery {
   readonly event: WebhookEvent;
   readonly url: string;
   readonly operationId: string;
-  readonly body: string;
+  readonly body: WebhookBody;
+  /** The webhook's own secret (`x-callback-secret`), else the server's. */
+  readonly key: WebhookSigningKey;
 }
 
 const USER_AGENT = 'arango-async-jobs-webhook/1';
@@ -39,9 +46,13 @@ export async function sendAttempt(settings: AttemptSettings, delivery: AttemptDe
   const target = parseWebhookTarget(delivery.url);
   // Unreachable after an allowed verdict (the allowlist parses the same way); narrows the type.
   if (typeof target === 'string') return { outcome: 'refused', error: target, errorCode: WEBHOOK_FAILURE.refused };
+  // Checked at submit too; here for registrations restored from a run that allowed http:.
+  const insecure = insecureTargetRefusal(target, settings.allowHttp);
+  if (insecure !== null) return { outcome: 'refused', error: insecure, errorCode: WEBHOOK_FAILURE.refused };
   // Signed per attempt: a retry minutes later carries a fresh timestamp, so receivers can
   // refuse old timestamps (replays) without refusing late retries.
-  const timestamp = String(Math.floor(settings.now() / 1000));
+  const timestamp = Math.floor(settings.now() / 1000);
+  const body = webhookBodyAt(delivery.body, timestamp);
   const response = await postWebhook({
     url: target.url,
     host: target.host,
@@ -52,11 +63,14 @@ export async function sendAttempt(settings: AttemptSettings, delivery: AttemptDe
       'User-Agent': USER_AGENT,
       'X-Webhook-Event': delivery.event,
       'X-Operation-Id': delivery.operationId,
-      'X-Webhook-Id': delivery.deliveryId,
-      'X-Webhook-Timestamp': timestamp,
-      'X-Webhook-Signature': signWebhook(settings.secret, timestamp, delivery.body),
+      'X-Webhook-Signature': signWebhook(delivery.key, body),
+      // Standard Webhooks (standardwebhooks.com): the same delivery, verifiable with its libraries.
+      'webhook-id': delivery.deliveryId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signStandardWebhook(delivery.key, delivery.deliveryId, timestamp, body),
     },
-    body: delivery.body,
+    body,
+    secureContext: settings.secureContext,
     signal,
   });
   const { statusCode } = response;

@@ -17,7 +17,7 @@ after(async () => {
 
 function dispatcher(allow: string[], lookup?: (hostname: string) => Promise<Array<{ address: string; family: number }>>): WebhookDispatcher {
   const created = new WebhookDispatcher({
-    allowlist: WebhookAllowlist.parse(allow, lookup === undefined ? {} : { lookup }), secret: 's', baseDelayMs: 5, maxDelayMs: 5,
+    allowlist: WebhookAllowlist.parse(allow, lookup === undefined ? {} : { lookup }), secret: 's', baseDelayMs: 5, maxDelayMs: 5, allowHttp: true,
   });
   dispatchers.push(created);
   return created;

@@ -18,7 +18,7 @@ after(async () => {
 
 function dispatcher(targets: Receiver[], options: Partial<WebhookDispatcherOptions> = {}): WebhookDispatcher {
   const allowlist = WebhookAllowlist.parse(targets.map((target) => `127.0.0.1:${new URL(target.origin).port}`));
-  const created = new WebhookDispatcher({ allowlist, secret: 's', baseDelayMs: 5, maxDelayMs: 5, ...options });
+  const created = new WebhookDispatcher({ allowlist, secret: 's', baseDelayMs: 5, maxDelayMs: 5, allowHttp: true, ...options });
   dispatchers.push(created);
   return created;
 }

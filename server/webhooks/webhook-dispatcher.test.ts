@@ -5,7 +5,8 @@ import { WebhookAllowlist } from './webhook-allowlist.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import type { WebhookDispatcherOptions } from './webhook-types.js';
 import { WebhookConfigError } from './webhook-errors.js';
-import { verifyWebhook } from './webhook-signature.js';
+import { Webhook } from 'standardwebhooks';
+import { verifyWebhook, webhookSigningKey } from './webhook-signature.js';
 import { collectAttempts } from './test-fixtures/collect.js';
 import { startReceiver, type Receiver } from './test-fixtures/receiver.js';
 
@@ -24,8 +25,9 @@ function allowing(...targets: Receiver[]): WebhookAllowlist {
   return WebhookAllowlist.parse(targets.map((target) => `127.0.0.1:${new URL(target.origin).port}`));
 }
 
+/** The receivers here are plain-HTTP servers on loopback, so http: is allowed unless a test says otherwise. */
 function dispatcher(options: Partial<WebhookDispatcherOptions> = {}): WebhookDispatcher {
-  const created = new WebhookDispatcher({ allowlist: LOOPBACK, secret: SECRET, baseDelayMs: 5, maxDelayMs: 20, ...options });
+  const created = new WebhookDispatcher({ allowlist: LOOPBACK, secret: SECRET, baseDelayMs: 5, maxDelayMs: 20, allowHttp: true, ...options });
   dispatchers.push(created);
   return created;
 }
@@ -53,28 +55,45 @@ describe('webhook delivery', () => {
     assert.equal(request.headers['content-type'], 'application/json');
     assert.equal(request.headers['x-webhook-event'], 'COMPLETED');
     assert.equal(request.headers['x-operation-id'], '42');
-    assert.equal(request.headers['x-webhook-timestamp'], String(Date.UTC(2025, 0, 2, 3, 4, 5) / 1000));
+    assert.equal(request.headers['webhook-timestamp'], String(Date.UTC(2025, 0, 2, 3, 4, 5) / 1000));
+    const deliveryId = request.headers['webhook-id'];
     assert.deepEqual(JSON.parse(request.body), {
-      event: 'COMPLETED', operationId: '42', timestamp: '2025-01-02T03:04:05.000Z', status: 'COMPLETED', result: { rows: 3 },
+      event: 'COMPLETED', operationId: '42', deliveryId, timestamp: '2025-01-02T03:04:05Z', status: 'COMPLETED', result: { rows: 3 },
     });
-    const timestamp = request.headers['x-webhook-timestamp'] as string;
-    assert.equal(verifyWebhook(SECRET, timestamp, request.body, request.headers['x-webhook-signature'] as string), true);
-    assert.equal(verifyWebhook('wrong', timestamp, request.body, request.headers['x-webhook-signature'] as string), false);
+    assert.equal(verifyWebhook(SECRET, request.body, request.headers['x-webhook-signature'] as string), true);
+    assert.equal(verifyWebhook('wrong', request.body, request.headers['x-webhook-signature'] as string), false);
+    assert.match(String(request.headers['webhook-signature']), /^v1,[A-Za-z0-9+/]{43}=$/);
     assert.deepEqual(attempt, {
-      attempt: 1, at: '2025-01-02T03:04:05.000Z', deliveryId: request.headers['x-webhook-id'], event: 'COMPLETED',
+      attempt: 1, at: '2025-01-02T03:04:05.000Z', deliveryId, event: 'COMPLETED',
       url: `${target.origin}/hooks?x=1`, outcome: 'delivered', statusCode: 204,
     });
   });
 
-  test('the payload cannot override event, operationId or timestamp', async () => {
+  test('the payload cannot override event, operationId, deliveryId or timestamp', async () => {
     const target = await receiver([200]);
     const { record, done } = collectAttempts();
-    dispatcher({ allowlist: allowing(target) }).deliver({ url: target.origin, operationId: '7' }, 'FAILED', { status: 'FAILED', event: 'COMPLETED', operationId: '8' }, record);
-    await done;
+    dispatcher({ allowlist: allowing(target) }).deliver({ url: target.origin, operationId: '7' }, 'FAILED', { status: 'FAILED', event: 'COMPLETED', operationId: '8', deliveryId: 'mine', timestamp: 'then' }, record);
+    const [attempt] = await done;
     const body = JSON.parse(target.requests[0]!.body) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body), ['event', 'operationId', 'timestamp', 'status']);
+    assert.deepEqual(Object.keys(body), ['event', 'operationId', 'deliveryId', 'timestamp', 'status']);
     assert.equal(body.event, 'FAILED');
     assert.equal(body.operationId, '7');
+    assert.equal(body.deliveryId, attempt!.deliveryId);
+    assert.notEqual(body.timestamp, 'then');
+  });
+
+  test("a target's own key signs instead of the dispatcher's secret", async () => {
+    const target = await receiver([200]);
+    const { record, done } = collectAttempts();
+    const own = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    dispatcher({ allowlist: allowing(target) }).deliver(
+      { url: target.origin, operationId: '3', key: webhookSigningKey(own) }, 'COMPLETED', { status: 'COMPLETED' }, record,
+    );
+    await done;
+    const request = target.requests[0]!;
+    assert.equal(verifyWebhook(own, request.body, request.headers['x-webhook-signature'] as string), true);
+    assert.equal(verifyWebhook(SECRET, request.body, request.headers['x-webhook-signature'] as string), false);
+    new Webhook(own).verify(request.body, request.headers as Record<string, string>);
   });
 
   test('a receiver that fails twice then succeeds: three attempts, one delivery id, one delivered', async () => {
@@ -87,12 +106,13 @@ describe('webhook delivery', () => {
     ]);
     assert.ok(attempts[0]!.nextAttemptAt !== undefined && attempts[1]!.nextAttemptAt !== undefined);
     assert.equal(attempts[2]!.nextAttemptAt, undefined);
-    const ids = new Set(target.requests.map((request) => request.headers['x-webhook-id']));
+    const ids = new Set(target.requests.map((request) => request.headers['webhook-id']));
     assert.deepEqual(ids, new Set([attempts[0]!.deliveryId]));
-    assert.equal(new Set(target.requests.map((request) => request.body)).size, 1, 'every attempt sends the same body');
+    const bodies = target.requests.map((request) => JSON.parse(request.body) as Record<string, unknown>);
+    assert.deepEqual(new Set(bodies.map((body) => body.deliveryId)), ids, 'every attempt carries the delivery id in its body');
     for (const request of target.requests) {
-      const { 'x-webhook-timestamp': timestamp, 'x-webhook-signature': signature } = request.headers as Record<string, string>;
-      assert.equal(verifyWebhook(SECRET, timestamp!, request.body, signature), true);
+      assert.equal(verifyWebhook(SECRET, request.body, request.headers['x-webhook-signature'] as string), true);
+      new Webhook(SECRET, { format: 'raw' }).verify(request.body, request.headers as Record<string, string>);
     }
   });
 
@@ -180,11 +200,22 @@ describe('WebhookDispatcher options and target checks', () => {
     assert.throws(() => new WebhookDispatcher({ allowlist: LOOPBACK, secret: 's', timeoutMs: 1.5 }), /timeoutMs/);
   });
 
-  test('checkTargetSyntax returns the message for a 400, or null', () => {
-    assert.equal(WebhookDispatcher.checkTargetSyntax('https://hooks.example.com/x'), null);
-    assert.match(WebhookDispatcher.checkTargetSyntax('hooks.example.com/x') ?? '', /not a valid absolute URL/);
-    assert.match(WebhookDispatcher.checkTargetSyntax('javascript:alert(1)') ?? '', /http: or https:/);
-    assert.match(WebhookDispatcher.checkTargetSyntax(`https://h.example.com/${'a'.repeat(2048)}`) ?? '', /longer than 2048/);
+  test('checkTarget returns the message for a 400 for a URL that cannot be a target, or null', () => {
+    assert.equal(dispatcher().checkTarget('https://127.0.0.1/x'), null);
+    assert.match(dispatcher().checkTarget('hooks.example.com/x') ?? '', /not a valid absolute URL/);
+    assert.match(dispatcher().checkTarget('javascript:alert(1)') ?? '', /http: or https:/);
+    assert.match(dispatcher().checkTarget(`https://127.0.0.1/${'a'.repeat(2048)}`) ?? '', /longer than 2048/);
+  });
+
+  test('http: targets are refused, at submit and at delivery, unless allowHttp', async () => {
+    const strict = dispatcher({ allowHttp: false });
+    assert.match(strict.checkTarget('http://127.0.0.1/x') ?? '', /must use https: .*--webhook\.allow-http/);
+    assert.equal(strict.checkTarget('https://127.0.0.1/x'), null);
+    const target = await receiver([200]);
+    const { record, done } = collectAttempts();
+    dispatcher({ allowlist: allowing(target), allowHttp: false }).deliver({ url: target.origin, operationId: '5' }, 'COMPLETED', { status: 'COMPLETED' }, record);
+    assert.deepEqual((await done).map((a) => [a.outcome, a.errorCode]), [['refused', 'ERR_WEBHOOK_REFUSED']]);
+    assert.equal(target.connectionCount, 0, 'no connection was made');
   });
 
   test('checkTarget adds what the allowlist refuses without DNS', () => {

@@ -3,10 +3,13 @@ import type { WebhookAllowlist } from './webhook-allowlist.js';
 import { WebhookClosedError, WebhookConfigError, WebhookTimeoutError, WEBHOOK_FAILURE } from './webhook-errors.js';
 import type { WebhookEvent } from './webhook-events.js';
 import { failure, sendAttempt, type AttemptResult, type AttemptSettings } from './webhook-attempt.js';
+import { prepareWebhookBody, type WebhookBody } from './webhook-body.js';
+import { webhookSecretProblem, webhookSigningKey, type WebhookSigningKey } from './webhook-signature.js';
 import type {
   DeliveryAttempt, DeliveryRecorder, WebhookDispatcherOptions, WebhookLogger, WebhookPayload, WebhookTarget, WebhookTimer,
 } from './webhook-types.js';
-import { parseWebhookTarget } from './webhook-target.js';
+import { insecureTargetRefusal, parseWebhookTarget } from './webhook-target.js';
+import { webhookSecureContext } from './webhook-tls.js';
 import { WebhookQueue } from './webhook-queue.js';
 
 /** Where a delivery is between its attempts; `ended` once it was delivered, refused, given up, dropped or cancelled. */
@@ -20,8 +23,9 @@ interface Delivery {
   /** The target's origin (scheme, host, port): the unit of the per-host limit. */
   readonly origin: string;
   readonly operationId: string;
-  /** Serialised once: every attempt sends the same bytes, only timestamp and signature change. */
-  readonly body: string;
+  /** Serialised once: every attempt sends the same bytes but for the timestamp (and so the signatures). */
+  readonly body: WebhookBody;
+  readonly key: WebhookSigningKey;
   readonly record: DeliveryRecorder;
   attempt: number;
   state: DeliveryState;
@@ -53,6 +57,9 @@ const DEFAULT_MAX_QUEUED = 4096;
 export class WebhookDispatcher {
   readonly #allowlist: WebhookAllowlist;
   readonly #attemptSettings: AttemptSettings;
+  readonly #allowHttp: boolean;
+  /** Signs deliveries whose target brings no key of its own. */
+  readonly #key: WebhookSigningKey;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
   readonly #baseDelayMs: number;
@@ -69,11 +76,14 @@ export class WebhookDispatcher {
   readonly #sending = new Set<Delivery>();
   #closed = false;
 
-  /** @throws {WebhookConfigError} (a TypeError) for an empty secret or an out-of-range number. */
+  /** @throws {WebhookConfigError} (a TypeError) for an unusable secret or an out-of-range number. */
   constructor(options: WebhookDispatcherOptions) {
     if (typeof options.secret !== 'string' || options.secret === '') {
       throw new WebhookConfigError('webhook secret must be a non-empty string (--webhook.secret)');
     }
+    const secretProblem = webhookSecretProblem(options.secret);
+    if (secretProblem !== null) throw new WebhookConfigError(`--webhook.secret: ${secretProblem}`);
+    this.#key = webhookSigningKey(options.secret);
     this.#allowlist = options.allowlist;
     this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -87,28 +97,28 @@ export class WebhookDispatcher {
     };
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
-    this.#attemptSettings = { allowlist: this.#allowlist, secret: options.secret, now: this.#now };
+    this.#allowHttp = options.allowHttp ?? false;
+    this.#attemptSettings = {
+      allowlist: this.#allowlist,
+      now: this.#now,
+      allowHttp: this.#allowHttp,
+      secureContext: options.ca === undefined ? undefined : webhookSecureContext(options.ca),
+    };
     this.#random = options.random ?? Math.random;
     this.#schedule = options.schedule ?? scheduleUnref;
     this.#queue = new WebhookQueue<Delivery>(limits, (delivery) => this.#startAttempt(delivery), (delivery) => this.#drop(delivery));
   }
 
   /**
-   * The reason `url` cannot be a webhook target by its syntax alone (for a 400 on submit), or
-   * null. Whether the allowlist lets it through is `checkTarget`'s question.
-   */
-  static checkTargetSyntax(url: string): string | null {
-    const target = parseWebhookTarget(url);
-    return typeof target === 'string' ? target : null;
-  }
-
-  /**
-   * The reason `url` will certainly be refused (bad syntax, empty allowlist, an IP or a name no
-   * entry can allow), for a 400 on submit; null when delivery may go ahead. Names that only
-   * address entries can allow are resolved and checked at each attempt, not here.
+   * The reason `url` will certainly be refused (bad syntax, http: without `allowHttp`, empty
+   * allowlist, an IP or a name no entry can allow), for a 400 on submit; null when delivery may
+   * go ahead. Names that only address entries can allow are resolved and checked at each
+   * attempt, not here.
    */
   checkTarget(url: string): string | null {
-    return WebhookDispatcher.checkTargetSyntax(url) ?? this.#allowlist.refusalWithoutLookup(url);
+    const target = parseWebhookTarget(url);
+    if (typeof target === 'string') return target;
+    return insecureTargetRefusal(target, this.#allowHttp) ?? this.#allowlist.refusalWithoutLookup(url);
   }
 
   /**
@@ -135,7 +145,6 @@ export class WebhookDispatcher {
    */
   deliver(target: WebhookTarget, event: WebhookEvent, payload: WebhookPayload, record: DeliveryRecorder, deliveryId: string = randomUUID()): void {
     const timestamp = new Date(this.#now()).toISOString();
-    const fixed = { event, operationId: target.operationId, timestamp };
     // One id for all attempts of a delivery: an attempt whose response was lost (timeout after
     // the receiver processed it) is retried, and the receiver recognises the duplicate by id.
     const final = (result: AttemptResult): void => this.#report(record, {
@@ -146,10 +155,9 @@ export class WebhookDispatcher {
       final({ outcome: 'failed', error: closed.message, errorCode: closed.code });
       return;
     }
-    let body: string;
+    let body: WebhookBody;
     try {
-      // `fixed` twice: first for the documented key order, last so the payload cannot override it.
-      body = JSON.stringify({ ...fixed, ...payload, ...fixed });
+      body = prepareWebhookBody(event, target.operationId, deliveryId, payload);
     } catch (error) {
       // A payload JSON cannot encode (a BigInt, a cycle) is the caller's bug, but deliver() must
       // not throw at the job: it is reported as one final failed attempt instead.
@@ -162,7 +170,7 @@ export class WebhookDispatcher {
     }
     const parsed = parseWebhookTarget(target.url);
     const delivery: Delivery = {
-      deliveryId, event, url: target.url, operationId: target.operationId, body, record, attempt: 0,
+      deliveryId, event, url: target.url, operationId: target.operationId, body, key: target.key ?? this.#key, record, attempt: 0,
       // A malformed URL is refused by its first attempt; until then it is an origin of its own.
       origin: typeof parsed === 'string' ? target.url : parsed.url.origin,
       state: 'waiting', retryTimer: null, attemptController: null, cancelled: false,

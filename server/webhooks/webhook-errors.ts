@@ -7,8 +7,8 @@
  */
 export class WebhookConfigError extends TypeError {
   readonly code = 'ERR_WEBHOOK_CONFIG';
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'WebhookConfigError';
   }
 }

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import type { SecureContext } from 'node:tls';
 
 /** One POST to a webhook receiver, at an address the allowlist already checked. */
 export interface WebhookRequest {
@@ -12,6 +13,8 @@ export interface WebhookRequest {
   family: 4 | 6;
   headers: OutgoingHttpHeaders;
   body: string;
+  /** For https: the trust to verify the receiver's certificate with; undefined: Node's bundled roots. */
+  secureContext: SecureContext | undefined;
   /**
    * Aborts the attempt (its deadline, or the dispatcher closing); the request fails with
    * `signal.reason`. One signal per attempt: a signal shared by every attempt in flight would
@@ -56,6 +59,10 @@ export function postWebhook(webhook: WebhookRequest): Promise<WebhookResponse> {
       headers: { ...webhook.headers, 'Content-Length': Buffer.byteLength(webhook.body) },
       agent: false,
       lookup: pinnedLookup(webhook.address, webhook.family),
+      // Said, not assumed: a receiver whose certificate does not verify gets nothing (the attempt
+      // fails with Node's code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, and is retried).
+      rejectUnauthorized: true,
+      ...(webhook.secureContext === undefined ? {} : { secureContext: webhook.secureContext }),
     });
     let settled = false;
     const settle = (error: unknown, response?: WebhookResponse): void => {

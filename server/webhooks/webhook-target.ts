@@ -13,6 +13,16 @@ export interface ParsedWebhookTarget {
   host: string;
 }
 
+/**
+ * Why a parsed target may not be called over plain HTTP, or null. The seed says "Use HTTPS
+ * only": a delivery and its signature would cross the network readable by anyone on the path,
+ * so `http:` is for local development and tests, behind `--webhook.allow-http`.
+ */
+export function insecureTargetRefusal(target: ParsedWebhookTarget, allowHttp: boolean): string | null {
+  if (target.url.protocol === 'https:' || allowHttp) return null;
+  return 'callback URL must use https: (webhooks are sent over HTTPS only; an operator can allow http: for local development with --webhook.allow-http true)';
+}
+
 /** Parses `input` as a webhook target; returns the reason as a string when it cannot be one. */
 export function parseWebhookTarget(input: string): ParsedWebhookTarget | string {
   if (input.length > MAX_TARGET_URL_LENGTH) return `callback URL is longer than ${MAX_TARGET_URL_LENGTH} characters`;

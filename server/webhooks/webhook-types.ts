@@ -1,5 +1,6 @@
 import type { WebhookAllowlist } from './webhook-allowlist.js';
 import type { WebhookEvent } from './webhook-events.js';
+import type { WebhookSigningKey } from './webhook-signature.js';
 
 /* The dispatcher's public types, apart so that the class file stays about behaviour. */
 
@@ -7,11 +8,13 @@ import type { WebhookEvent } from './webhook-events.js';
 export interface WebhookTarget {
   url: string;
   operationId: string;
+  /** Signs instead of the dispatcher's secret: the webhook's own (`x-callback-secret`, `webhookSigningKey`). */
+  key?: WebhookSigningKey;
 }
 
 /**
- * What the operation reports in a delivery, next to `event`, `operationId` and `timestamp`
- * (which the dispatcher sets; the payload cannot override them).
+ * What the operation reports in a delivery, next to `event`, `operationId`, `deliveryId` and
+ * `timestamp` (which the dispatcher sets; the payload cannot override them).
  */
 export interface WebhookPayload {
   status: string;
@@ -25,7 +28,7 @@ export interface DeliveryAttempt {
   attempt: number;
   /** When the attempt started, ISO 8601. */
   at: string;
-  /** Same for every attempt of one delivery (the X-Webhook-Id header). */
+  /** Same for every attempt of one delivery (the `webhook-id` header and the body's `deliveryId`). */
   deliveryId: string;
   event: WebhookEvent;
   url: string;
@@ -57,8 +60,21 @@ export interface WebhookLogger {
 
 export interface WebhookDispatcherOptions {
   allowlist: WebhookAllowlist;
-  /** HMAC key of X-Webhook-Signature (`--webhook.secret`); must not be empty. */
+  /**
+   * Signs deliveries whose target has no key of its own (`--webhook.secret`); must not be empty,
+   * and a `whsec_` secret must continue in base64 (see webhook-signature.ts for how it keys each signature).
+   */
   secret: string;
+  /**
+   * Also deliver to `http:` targets (`--webhook.allow-http`), for local development and tests;
+   * otherwise they are refused at submit and at every attempt. @defaultValue false
+   */
+  allowHttp?: boolean;
+  /**
+   * PEM certificates (`--webhook.ca`) trusted for HTTPS deliveries besides Node's bundled roots,
+   * e.g. a private CA's. @defaultValue none: the bundled roots only
+   */
+  ca?: string;
   /** Attempts per delivery, the first included. @defaultValue 8 */
   maxAttempts?: number;
   /**

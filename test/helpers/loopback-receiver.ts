@@ -7,9 +7,11 @@ import type { AddressInfo, Server } from 'node:net';
  */
 export abstract class LoopbackReceiver<S extends Server> {
   protected readonly server: S;
+  readonly #scheme: 'http' | 'https';
 
-  protected constructor(server: S) {
+  protected constructor(server: S, scheme: 'http' | 'https' = 'http') {
     this.server = server;
+    this.#scheme = scheme;
   }
 
   /** Listens on 127.0.0.1, port 0; resolves with the receiver once it does. */
@@ -24,7 +26,7 @@ export abstract class LoopbackReceiver<S extends Server> {
   }
 
   url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
+    return `${this.#scheme}://127.0.0.1:${this.port}${path}`;
   }
 
   /** Drops what the receiver holds (connections, held answers), then closes its server. */

@@ -15,7 +15,7 @@ export interface OperationBody {
   timestamps: { created: string; started: string | null; finished: string | null };
   links: { self: string; cancel: string; stream: string; result: string; logs: string; retry?: string };
   error?: Record<string, unknown>;
-  webhook?: { url: string; events: string[]; deliveries: DeliveryAttempt[] };
+  webhook?: { registered: true; url: string; events: string[]; deliveries: DeliveryAttempt[] };
   [field: string]: unknown;
 }
 

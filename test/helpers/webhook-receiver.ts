@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { waitFor } from './http.js';
 import { LoopbackReceiver } from './loopback-receiver.js';
 
@@ -12,16 +13,22 @@ export interface ReceivedWebhook {
   answeredStatus: number;
 }
 
+/** An HTTPS receiver's key and certificate (PEM). */
+export interface ReceiverTls {
+  key: string;
+  cert: string;
+}
+
 /**
- * A webhook receiver on 127.0.0.1, port 0. It answers the statuses in `statuses` in turn
- * (500, 500 for a receiver that fails twice), then 200 to everything.
+ * A webhook receiver on 127.0.0.1, port 0, over HTTP or (with `tls`) HTTPS. It answers the
+ * statuses in `statuses` in turn (500, 500 for a receiver that fails twice), then 200 to everything.
  */
 export class WebhookReceiver extends LoopbackReceiver<Server> {
   readonly #answers: number[];
   readonly received: ReceivedWebhook[] = [];
 
-  private constructor(statuses: readonly number[]) {
-    super(createServer());
+  private constructor(statuses: readonly number[], tls: ReceiverTls | undefined) {
+    super(tls === undefined ? createServer() : createHttpsServer(tls), tls === undefined ? 'http' : 'https');
     this.#answers = [...statuses];
     this.server.on('request', (request, response) => {
       const chunks: Buffer[] = [];
@@ -34,8 +41,8 @@ export class WebhookReceiver extends LoopbackReceiver<Server> {
     });
   }
 
-  static start(statuses: readonly number[] = []): Promise<WebhookReceiver> {
-    return new WebhookReceiver(statuses).listening();
+  static start(statuses: readonly number[] = [], tls?: ReceiverTls): Promise<WebhookReceiver> {
+    return new WebhookReceiver(statuses, tls).listening();
   }
 
   waitForDeliveries(count: number, timeoutMs = 10_000): Promise<ReceivedWebhook[]> {

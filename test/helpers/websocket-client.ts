@@ -14,6 +14,8 @@ const MASK_BIT = 0x80;
 const LENGTH_16 = 126;
 const LENGTH_64 = 127;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** RFC 6455 §7.1.5: the code of a close frame that carried none. */
+const NO_STATUS_RECEIVED = 1005;
 
 /**
  * A minimal RFC 6455 client over node:net, enough for JSON text messages: Node 20 has no
@@ -28,6 +30,8 @@ export class TestWebSocket {
   #buffer: Buffer = Buffer.alloc(0);
   #fragments: Buffer[] = [];
   #closed = false;
+  /** The server's close frame, once it sent one. */
+  closeFrame: { code: number; reason: string } | null = null;
 
   private constructor(socket: Socket, rest: Buffer) {
     this.#socket = socket;
@@ -106,6 +110,13 @@ export class TestWebSocket {
     });
   }
 
+  /** Resolves with the server's close frame; rejects when the socket ends without one, or after `timeoutMs`. */
+  async waitForClose(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
+    await this.waitFor('the server to close', () => this.#closed, timeoutMs);
+    if (this.closeFrame === null) throw new Error(`the WebSocket ended without a close frame; got ${JSON.stringify(this.messages)}`);
+    return this.closeFrame;
+  }
+
   /** Sends a close frame (status 1000) and destroys the socket. */
   close(): void {
     if (this.#closed) return;
@@ -177,6 +188,9 @@ export class TestWebSocket {
       case OPCODE_PONG:
         return;
       case OPCODE_CLOSE:
+        this.closeFrame = payload.length >= 2
+          ? { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') }
+          : { code: NO_STATUS_RECEIVED, reason: '' };
         this.#socket.destroy();
         return this.#markClosed();
       case OPCODE_TEXT:

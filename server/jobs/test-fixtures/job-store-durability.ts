@@ -51,7 +51,8 @@ export function durabilityContract(fixture: (t: TestContext) => Promise<StoreFix
     const base = firstJobIdAt(Date.now());
     const ids = Array.from({ length: 10 }, (_, index) => base + index);
     const large = randomBytes(300_000, 7);
-    const webhook = { url: 'https://hooks.example/x', events: ['COMPLETED', 'PROGRESS'] };
+    // With its own secret (x-callback-secret), which resumed deliveries sign with; ids[2]'s has none, and keeps none.
+    const webhook = { url: 'https://hooks.example/x', events: ['COMPLETED', 'PROGRESS'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
     const jobs: NewJob[] = [
       newJob(ids[0], 'alice', 1000, 0, { request: REQUEST, webhook }),
       newJob(ids[1], 'alice', 1001, 0, { idempotency: { key: 'k1', fingerprint: 'f1', expiresAtMs: 10 ** 13 } }),

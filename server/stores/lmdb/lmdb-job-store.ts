@@ -5,7 +5,7 @@ import type {
   GoneJob, JobDetails, JobOutcome, JobStatusFilter, JobStore, JobSummary, JobView, NewJob, PendingWebhookEvent, ReopenedJob,
   StoreRecovery, StoredResult, UnfinishedJob, WebhookRegistration,
 } from '../../jobs/index.js';
-import { firstJobIdAt } from '../../jobs/index.js';
+import { copyWebhookRegistration, firstJobIdAt } from '../../jobs/index.js';
 import { idempotencyRecordKey, summaryOf, type IdempotencyKeys, type IdempotentJob, type MemoryJobTable } from '../memory/index.js';
 import { StartLogs } from './start-logs.js';
 import { INDEX_RESULT, IndexBuilder, LARGE_RESULT_BYTES, type LoadedIndex } from './load-index.js';
@@ -204,7 +204,7 @@ export class LmdbJobStore implements JobStore {
         this.#noBodyJobIds.add(jobId);
       }
       if (webhook !== null) {
-        const registration = { url: webhook.url, events: [...webhook.events] };
+        const registration = copyWebhookRegistration(webhook);
         this.#webhooks.set(jobId, registration);
         webhooks.put(jobId, registration);
       }

@@ -3,7 +3,7 @@ import type {
   GoneJob, JobDetails, JobOutcome, JobStatusFilter, JobStore, JobSummary, JobView, NewJob, PendingWebhookEvent, ReopenedJob,
   StoreRecovery, StoredRequest, StoredResult, WebhookRegistration,
 } from '../../jobs/index.js';
-import { firstJobIdAt } from '../../jobs/index.js';
+import { copyWebhookRegistration, firstJobIdAt } from '../../jobs/index.js';
 import { ANY_OWNER } from '../../auth/index.js';
 import { IdempotencyKeys, idempotencyRecordKey, type IdempotentJob } from './idempotency-keys.js';
 import { summaryOf } from './job-summary.js';
@@ -71,7 +71,7 @@ export class MemoryJobStore implements JobStore {
     if (idempotency !== null) {
       this.#idempotencyKeys.remember(idempotencyRecordKey(owner, idempotency.key), jobId, idempotency.fingerprint, idempotency.expiresAtMs);
     }
-    if (webhook !== null) this.#webhooks.set(jobId, { url: webhook.url, events: [...webhook.events] });
+    if (webhook !== null) this.#webhooks.set(jobId, copyWebhookRegistration(webhook));
     return DONE;
   }
 
