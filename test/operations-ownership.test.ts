@@ -4,8 +4,8 @@
 // with a cursor.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { nowSeconds, signJwt } from './helpers/credentials.js';
-import { bearerAuth, parseJson } from './helpers/http.js';
+import { jwtHeaders } from './helpers/credentials.js';
+import { parseJson } from './helpers/http.js';
 import { assertProblem, call, getOperation, submitOperation, waitForFinal, waitForStatus, type OperationBody } from './helpers/operations.js';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
 import { SseClient } from './helpers/sse-client.js';
@@ -14,14 +14,10 @@ import { TestWebSocket } from './helpers/websocket-client.js';
 const JWT_SECRET = 'operations-secret';
 let server: ServerProcess;
 
-function userToken(username: string): Record<string, string> {
-  return bearerAuth(signJwt(JWT_SECRET, { iss: 'arangodb', preferred_username: username, exp: nowSeconds() + 3600 }));
-}
-
-const ALICE = userToken('alice');
-const BOB = userToken('bob');
+const ALICE = jwtHeaders(JWT_SECRET, 'alice');
+const BOB = jwtHeaders(JWT_SECRET, 'bob');
 // A token without preferred_username is ArangoDB's superuser (server-to-server) token.
-const SUPERUSER = bearerAuth(signJwt(JWT_SECRET, { iss: 'arangodb', exp: nowSeconds() + 3600 }));
+const SUPERUSER = jwtHeaders(JWT_SECRET, null);
 
 interface HistoryItem {
   operationId: string;
@@ -105,8 +101,8 @@ test('bob gets 404 for alice\'s operation everywhere; alice and a superuser see 
 });
 
 test('the history lists only the caller\'s operations, newest first; a superuser\'s lists everyone\'s', async () => {
-  const carol = userToken('carol');
-  const dave = userToken('dave');
+  const carol = jwtHeaders(JWT_SECRET, 'carol');
+  const dave = jwtHeaders(JWT_SECRET, 'dave');
   const carols = [];
   for (let index = 0; index < 3; index++) carols.push((await submitOperation(server.url, '/_api/version', carol)).operationId);
   const daves = [(await submitOperation(server.url, '/_api/version', dave)).operationId];
@@ -122,7 +118,7 @@ test('the history lists only the caller\'s operations, newest first; a superuser
 });
 
 test('?status=COMPLETED filters the history', async () => {
-  const erin = userToken('erin');
+  const erin = jwtHeaders(JWT_SECRET, 'erin');
   const completed = (await submitOperation(server.url, '/_api/version', erin)).operationId;
   const failed = (await submitOperation(server.url, '/_admin/fail?status=418', erin)).operationId;
   const running = (await submitOperation(server.url, '/_admin/sleep?duration=30', erin)).operationId;
@@ -138,7 +134,7 @@ test('?status=COMPLETED filters the history', async () => {
 });
 
 test('limit and the after cursor page through the history without gaps or repeats', async () => {
-  const frank = userToken('frank');
+  const frank = jwtHeaders(JWT_SECRET, 'frank');
   const ids: string[] = [];
   for (let index = 0; index < 5; index++) ids.push((await submitOperation(server.url, '/_api/version', frank)).operationId);
   const newestFirst = [...ids].reverse();

@@ -3,8 +3,8 @@
 // automatic (a route's retry policy) and asked for (`POST /_api/operations/{id}/retry`).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { nowSeconds, signJwt } from './helpers/credentials.js';
-import { bearerAuth, parseJson, waitFor } from './helpers/http.js';
+import { jwtHeaders } from './helpers/credentials.js';
+import { parseJson, waitFor } from './helpers/http.js';
 import { assertProblem, call, getOperation, submitOperation, waitForFinal, waitForStatus, type OperationBody } from './helpers/operations.js';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
 import { SseClient, type SseEvent } from './helpers/sse-client.js';
@@ -12,13 +12,10 @@ import { SseClient, type SseEvent } from './helpers/sse-client.js';
 const JWT_SECRET = 'reports-secret';
 let server: ServerProcess;
 
-function userToken(username: string): Record<string, string> {
-  return bearerAuth(signJwt(JWT_SECRET, { iss: 'arangodb', preferred_username: username, exp: nowSeconds() + 3600 }));
-}
-
-const ALICE = userToken('alice');
-const BOB = userToken('bob');
-const SUPERUSER = bearerAuth(signJwt(JWT_SECRET, { iss: 'arangodb', exp: nowSeconds() + 3600 }));
+const ALICE = jwtHeaders(JWT_SECRET, 'alice');
+const BOB = jwtHeaders(JWT_SECRET, 'bob');
+// A token without preferred_username is ArangoDB's superuser (server-to-server) token.
+const SUPERUSER = jwtHeaders(JWT_SECRET, null);
 
 interface PhaseView { name: string; status: string; duration?: number; percentage?: number }
 interface LogsBody { operationId: string; status: string; lines: Array<{ timestamp: string; message: string; fields?: Record<string, unknown> }>; truncated: boolean }

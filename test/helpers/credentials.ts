@@ -42,3 +42,12 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/**
+ * `Authorization` headers with an hour-long JWT signed with `secret`: for `username`, or, for
+ * null, ArangoDB's superuser (server-to-server) token, which names no user.
+ */
+export function jwtHeaders(secret: string, username: string | null): Record<string, string> {
+  const payload = username === null ? { iss: 'arangodb', exp: nowSeconds() + 3600 } : { iss: 'arangodb', preferred_username: username, exp: nowSeconds() + 3600 };
+  return { authorization: `bearer ${signJwt(secret, payload)}` };
+}
