@@ -15,7 +15,7 @@ import { StoreCorruptError, StoreFormatError } from './store-errors.js';
 import { storeWriteError } from './store-write-error.js';
 import { StoreLock } from './store-lock.js';
 import {
-  CANCELLED, decodeJobRecord, DONE, encodeGoneRecord, encodeJobRecord, encodeResult, KEEP_NO_BODY_FLAG, OUTCOMES, PENDING,
+  CANCELLED, decodeJobRecord, DONE, encodeGoneRecord, encodeJobRecord, encodeResult, HAS_DETAILS_FLAG, KEEP_NO_BODY_FLAG, OUTCOMES, PENDING,
   type JobRecord, type RecordState,
 } from './store-records.js';
 import { verifyStoreFile } from './verify-store-file.js';
@@ -85,10 +85,19 @@ export class LmdbJobStore implements JobStore {
   readonly #results: ResultReader;
   readonly #largeResultIds: Set<number>;
   readonly #noBodyJobIds: Set<number>;
+  /**
+   * Finished jobs with a `details` record, and finished jobs that kept their request (failed,
+   * cancelled): known here so that reading and removing the many jobs with neither (every
+   * fetch of a completed job) costs no lookup or delete in those databases.
+   */
+  readonly #detailedJobIds: Set<number>;
+  readonly #keptRequestIds: Set<number>;
   readonly #webhooks: Map<number, WebhookRegistration>;
   readonly #idempotencyKeys: IdempotencyKeys;
   /** Jobs whose `finish` is being written, with its promise: a fetch meanwhile waits for it rather than answer 204. */
   readonly #finishing = new Map<number, Promise<unknown>>();
+  /** Set while a removal takes finished jobs only: only those in `#keptRequestIds` still have a request. */
+  #removingFinished = false;
   #lastJobId: number;
   #goneCount: number;
   #lastFinishedAtMs = 0;
@@ -113,6 +122,8 @@ export class LmdbJobStore implements JobStore {
     this.#results = new ResultReader(databases, dataPath);
     this.#largeResultIds = loaded.largeResultIds;
     this.#noBodyJobIds = loaded.noBodyJobIds;
+    this.#detailedJobIds = loaded.detailedJobIds;
+    this.#keptRequestIds = loaded.keptRequestIds;
     this.#webhooks = loaded.webhooks;
     this.#idempotencyKeys = loaded.idempotencyKeys;
     this.#lastJobId = loaded.lastJobId;
@@ -252,9 +263,15 @@ export class LmdbJobStore implements JobStore {
     const completed = outcome === 'completed' || outcome === 'completedWithErrors';
     const written = this.#databases.root.batch(() => {
       results.put(jobId, value);
-      jobs.put(jobId, jobRecord(DONE, OUTCOMES.indexOf(outcome), completed ? 0 : flags, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, value.length, typeIndex));
+      const kept = (completed ? 0 : flags & KEEP_NO_BODY_FLAG) | (details === null ? 0 : HAS_DETAILS_FLAG);
+      jobs.put(jobId, jobRecord(DONE, OUTCOMES.indexOf(outcome), kept, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, value.length, typeIndex));
+      // Marked now, not at commit: a removal made meanwhile must delete these records too.
       if (completed) requests.remove(jobId);
-      if (details !== null) this.#databases.details.put(jobId, details);
+      else this.#keptRequestIds.add(jobId);
+      if (details !== null) {
+        this.#databases.details.put(jobId, details);
+        this.#detailedJobIds.add(jobId);
+      }
     });
     const finished = written.then(() => {
       this.#finishing.delete(jobId);
@@ -283,8 +300,12 @@ export class LmdbJobStore implements JobStore {
     const written = this.#databases.root.batch(() => {
       this.#table.cancel(jobId, finishedAtMs);
       this.#noBodyJobIds.delete(jobId);
-      jobs.put(jobId, jobRecord(CANCELLED, 0, flags, ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, 0, typeIndex));
-      if (details !== null) this.#databases.details.put(jobId, details);
+      jobs.put(jobId, jobRecord(CANCELLED, 0, flags | (details === null ? 0 : HAS_DETAILS_FLAG), ownerIndex, view.createdAtMs, view.startedAtMs, finishedAtMs, retentionMs, 0, typeIndex));
+      this.#keptRequestIds.add(jobId);
+      if (details !== null) {
+        this.#databases.details.put(jobId, details);
+        this.#detailedJobIds.add(jobId);
+      }
     });
     return written.then(this.#settle, this.#failed).then(() => true);
   }
@@ -296,21 +317,24 @@ export class LmdbJobStore implements JobStore {
     const stored = requests.get(jobId);
     if (stored === undefined || !this.#table.reopen(jobId)) return Promise.resolve(undefined);
     const request = { ...stored, body: stored.body === null ? null : new Uint8Array(stored.body) };
-    const previous = details.get(jobId) ?? null;
+    const detailed = this.#detailedJobIds.delete(jobId);
+    const previous = detailed ? details.get(jobId) ?? null : null;
     const { ownerIndex, retentionMs, typeIndex, flags } = this.#storedFields(jobId);
     if ((flags & KEEP_NO_BODY_FLAG) !== 0) this.#noBodyJobIds.add(jobId);
     this.#largeResultIds.delete(jobId);
+    // Pending again: its request is removed with it like any pending job's.
+    this.#keptRequestIds.delete(jobId);
     const written = this.#databases.root.batch(() => {
-      jobs.put(jobId, jobRecord(PENDING, 0, flags, ownerIndex, view.createdAtMs, 0, 0, retentionMs, 0, typeIndex));
+      jobs.put(jobId, jobRecord(PENDING, 0, flags & KEEP_NO_BODY_FLAG, ownerIndex, view.createdAtMs, 0, 0, retentionMs, 0, typeIndex));
       results.remove(jobId);
-      details.remove(jobId);
+      if (detailed) details.remove(jobId);
     });
     return written.then(this.#settle, this.#failed).then(() => ({ request, details: previous }));
   }
 
   get(jobId: number, caller: Caller): Promise<JobView | undefined> {
     const view = this.#table.get(jobId, caller);
-    if (view !== undefined && view.state !== 'pending') view.details = this.#databases.details.get(jobId) ?? null;
+    if (view !== undefined && view.state !== 'pending') view.details = this.#detailsOf(jobId);
     if (view === undefined || view.state !== 'done') return Promise.resolve(view);
     if (!this.#largeResultIds.has(jobId)) {
       view.result = this.#results.small(jobId);
@@ -328,14 +352,14 @@ export class LmdbJobStore implements JobStore {
     if (finishing !== undefined) return finishing.then(() => this.take(jobId, caller), () => this.take(jobId, caller));
     const view = this.#table.get(jobId, caller);
     if (view === undefined || view.state === 'pending') return Promise.resolve(view);
-    view.details = this.#databases.details.get(jobId) ?? null;
+    view.details = this.#detailsOf(jobId);
     let largeResult: Promise<StoredResult> | null = null;
     if (view.state === 'done') {
       // Read before the removal is written: the large read holds a snapshot from now on.
       if (this.#largeResultIds.has(jobId)) largeResult = this.#results.large(jobId);
       else view.result = this.#results.small(jobId);
     }
-    const removed = this.#databases.root.batch(() => this.#table.remove(jobId, ANY_OWNER)).then(this.#settle, this.#failed);
+    const removed = this.#databases.root.batch(() => this.#removeFinished(() => this.#table.remove(jobId, ANY_OWNER))).then(this.#settle, this.#failed);
     if (largeResult === null) return removed.then(() => view);
     return Promise.all([largeResult, removed]).then(([result]) => {
       view.result = result;
@@ -366,7 +390,7 @@ export class LmdbJobStore implements JobStore {
   removeExpired(stampMs: number, caller: Caller): Promise<number> {
     let removed = 0;
     const written = this.#databases.root.batch(() => {
-      removed = this.#table.removeExpired(stampMs, caller);
+      removed = this.#removeFinished(() => this.#table.removeExpired(stampMs, caller));
     });
     return written.then(this.#settle, this.#failed).then(() => removed);
   }
@@ -385,10 +409,10 @@ export class LmdbJobStore implements JobStore {
     const written = this.#databases.root.batch(() => {
       this.#expiring = true;
       try {
-        removed = this.#table.expire(nowMs, (jobId, expiredAtMs) => {
+        removed = this.#removeFinished(() => this.#table.expire(nowMs, (jobId, expiredAtMs) => {
           this.#recordGone(jobId, expiredAtMs);
           onExpired(jobId, expiredAtMs);
-        });
+        }));
       } finally {
         this.#expiring = false;
       }
@@ -450,12 +474,29 @@ export class LmdbJobStore implements JobStore {
     return removed;
   }
 
+  /** Runs a removal of finished jobs only: of their requests, only those in `#keptRequestIds` are still stored. */
+  #removeFinished<T>(removal: () => T): T {
+    this.#removingFinished = true;
+    try {
+      return removal();
+    } finally {
+      this.#removingFinished = false;
+    }
+  }
+
+  /** What finish or cancel stored beside a finished job's outcome; null for most jobs, without a read. */
+  #detailsOf(jobId: number): JobDetails | null {
+    return this.#detailedJobIds.size > 0 && this.#detailedJobIds.has(jobId) ? this.#databases.details.get(jobId) ?? null : null;
+  }
+
   /** The table's removal listener: deletes the job's records (into the batch of the call that removed it). */
   #jobRemoved(jobId: number | null): void {
     if (jobId === null) {
       this.#unwrittenJobs.clear();
       this.#largeResultIds.clear();
       this.#noBodyJobIds.clear();
+      this.#detailedJobIds.clear();
+      this.#keptRequestIds.clear();
       this.#webhooks.clear();
     } else {
       // An add being undone never reached the disk: there is nothing to delete or to remember.
@@ -468,9 +509,10 @@ export class LmdbJobStore implements JobStore {
         const { jobs, results, requests, webhooks, details } = this.#databases;
         jobs.remove(jobId);
         results.remove(jobId);
-        // Failed and cancelled jobs keep theirs (a retry), and so do pending ones.
-        requests.remove(jobId);
-        details.remove(jobId);
+        // Pending, failed and cancelled jobs have a request; completed ones had it deleted at finish.
+        const keptRequest = this.#keptRequestIds.size > 0 && this.#keptRequestIds.delete(jobId);
+        if (!this.#removingFinished || keptRequest) requests.remove(jobId);
+        if (this.#detailedJobIds.size > 0 && this.#detailedJobIds.delete(jobId)) details.remove(jobId);
         if (hadWebhook) webhooks.remove(jobId);
         // An expired job's gone record is written by expire's callback, which knows when it expired.
         if (!this.#expiring) this.#recordGone(jobId, 0, ownerIndex);

@@ -4,8 +4,8 @@ import { IdempotencyKeys, MemoryJobTable } from '../memory/index.js';
 import type { StoreDatabases } from './store-databases.js';
 import { StoreCorruptError } from './store-errors.js';
 import {
-  CANCELLED, decodeJobRecord, goneExpiredAtMs, goneOwnerIndex, GONE_RECORD_BYTES, KEEP_NO_BODY_FLAG, OUTCOMES, PENDING,
-  type JobRecord,
+  CANCELLED, decodeJobRecord, goneExpiredAtMs, goneOwnerIndex, GONE_RECORD_BYTES, HAS_DETAILS_FLAG, KEEP_NO_BODY_FLAG, keepsRequest,
+  OUTCOMES, PENDING, type JobRecord,
 } from './store-records.js';
 
 /** Results above this many bytes are read off the main thread (prefetched first). */
@@ -23,6 +23,10 @@ export interface LoadedIndex {
   largeResultIds: Set<number>;
   /** Pending jobs submitted with HEAD. */
   noBodyJobIds: Set<number>;
+  /** Finished jobs with a `details` record. */
+  detailedJobIds: Set<number>;
+  /** Finished jobs that keep their request for a retry (failed, timed out, cancelled). */
+  keptRequestIds: Set<number>;
   webhooks: Map<number, WebhookRegistration>;
   idempotencyKeys: IdempotencyKeys;
   /** The highest id in the job and gone records; 0 for an empty store. */
@@ -53,6 +57,8 @@ export class IndexBuilder {
   readonly #typeNames: string[] = [];
   readonly #largeResultIds = new Set<number>();
   readonly #noBodyJobIds = new Set<number>();
+  readonly #detailedJobIds = new Set<number>();
+  readonly #keptRequestIds = new Set<number>();
   readonly #finished = new FinishedJobs();
   readonly #record: JobRecord = { state: PENDING, outcome: 0, flags: 0, ownerIndex: 0, createdAtMs: 0, startedAtMs: 0, finishedAtMs: 0, retentionMs: 0, resultBytes: 0, typeIndex: 0 };
   #lastJobId = 0;
@@ -81,6 +87,7 @@ export class IndexBuilder {
     for (const { key, value } of databases.webhooks.getRange()) webhooks.set(key, value);
     return {
       table: this.#table, ownerNames: this.#ownerNames, typeNames: this.#typeNames, largeResultIds: this.#largeResultIds, noBodyJobIds: this.#noBodyJobIds,
+      detailedJobIds: this.#detailedJobIds, keptRequestIds: this.#keptRequestIds,
       webhooks, idempotencyKeys, lastJobId: this.#lastJobId, goneCount: this.#goneCount,
     };
   }
@@ -115,6 +122,8 @@ export class IndexBuilder {
       if ((record.flags & KEEP_NO_BODY_FLAG) !== 0) this.#noBodyJobIds.add(jobId);
     } else {
       if (record.resultBytes > LARGE_RESULT_BYTES) this.#largeResultIds.add(jobId);
+      if ((record.flags & HAS_DETAILS_FLAG) !== 0) this.#detailedJobIds.add(jobId);
+      if (keepsRequest(record.state, record.outcome)) this.#keptRequestIds.add(jobId);
       const slot = this.#table.restore(jobId, owner, record.createdAtMs, record.retentionMs, record.startedAtMs, type);
       this.#finished.push(slot, record.finishedAtMs, record.state === CANCELLED ? CANCELLED_KIND : record.outcome);
     }

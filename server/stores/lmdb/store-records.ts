@@ -36,6 +36,13 @@ export const OUTCOMES: readonly JobOutcome[] = ['completed', 'failed', 'timedOut
 
 /** Flags: submitted with HEAD. */
 export const KEEP_NO_BODY_FLAG = 1;
+/** Flags: a finished job with a record in the `details` database. */
+export const HAS_DETAILS_FLAG = 2;
+
+/** Whether a finished job keeps its request (for a retry): failed, timed out or cancelled ones do, completed ones not. */
+export function keepsRequest(state: RecordState, outcome: number): boolean {
+  return state === CANCELLED || (state === DONE && OUTCOMES[outcome] !== 'completed' && OUTCOMES[outcome] !== 'completedWithErrors');
+}
 
 /** One job record's fields, decoded into a reused object. */
 export interface JobRecord {
