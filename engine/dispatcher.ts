@@ -4,6 +4,7 @@ import {
 } from './codec.js';
 import { Doorbell } from './doorbell.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
+import type { JobRetries } from './job-retries.js';
 import {
   JobSlots, SlotQueue, SLOT_DELAYED, SLOT_IN_RING, SLOT_RUNNING, SLOT_WAITING, SLOT_ZOMBIE, SLOT_ZOMBIE_TAKEN,
 } from './job-slots.js';
@@ -38,14 +39,10 @@ export class Dispatcher {
   /** Jobs held with a deadline: the deadline timer (`JobStopper`) runs while there are any. */
   deadlineCount = 0;
   /**
-   * Asked when a running job's attempt failed, set by the engine (`JobRetries`): true when the
-   * job runs again, so the failure does not end it.
+   * Set by the engine: asked when a running job's attempt failed (the job may run again), and
+   * keeper of the jobs waiting out a retry's backoff, which count as queued.
    */
-  retryHook: ((slot: number, failure: JobFailure) => boolean) | null = null;
-  /** Jobs waiting out a retry's backoff (kept by `JobRetries`): they count as queued. */
-  delayedCount: () => number = () => 0;
-  /** Told when a delayed job ends before it ran again. */
-  onDelayedEnded: () => void = () => {};
+  retries: Pick<JobRetries, 'retry' | 'delayedCount' | 'ended'> | null = null;
   readonly #packer = createRequestPacker();
   readonly #reader = new RecordReader(createResponseUnpacker());
   #laneCursor = 0;
@@ -97,7 +94,7 @@ export class Dispatcher {
   waitingJobCount = 0;
 
   queuedCount(fresh: boolean): number {
-    let count = this.waitingJobCount + this.delayedCount();
+    let count = this.waitingJobCount + (this.retries?.delayedCount ?? 0);
     for (const lane of this.lanes) {
       if (fresh && lane.alive) this.observeStarted(lane);
       count += lane.waitingCount;
@@ -269,7 +266,7 @@ export class Dispatcher {
       }
       case RESPONSE_FAILED: {
         const failure: JobFailure = { code: response.code!, message: response.message!, details: response.details };
-        if (this.retryHook !== null && this.retryHook(slot, failure)) return;
+        if (this.retries !== null && this.retries.retry(slot, failure)) return;
         this.end(slot, 'failed', failure);
         return;
       }
@@ -293,7 +290,7 @@ export class Dispatcher {
     } else if (state === SLOT_WAITING) {
       this.waitingJobCount--;
     } else if (state === SLOT_DELAYED) {
-      this.onDelayedEnded();
+      this.retries?.ended();
     }
     const timer = slots.graceTimer[slot];
     if (timer !== undefined) {

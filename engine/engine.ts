@@ -74,11 +74,8 @@ export class Engine {
     this.#dispatcher = new Dispatcher(this.#options);
     this.#startLogDirectory = options.startLogDirectory ?? null;
     this.#stopper = new JobStopper(this.#dispatcher, this.#options.cancelGraceMs);
-    const retries = new JobRetries(this.#dispatcher, routes, this.#stopper, this.#options.defaultTimeoutMs);
-    this.#retries = retries;
-    this.#dispatcher.retryHook = (slot, failure) => retries.retry(slot, failure);
-    this.#dispatcher.delayedCount = () => retries.delayedCount;
-    this.#dispatcher.onDelayedEnded = () => retries.ended();
+    this.#retries = new JobRetries(this.#dispatcher, routes, this.#stopper, this.#options.defaultTimeoutMs);
+    this.#dispatcher.retries = this.#retries;
     for (const lane of this.#dispatcher.lanes) this.#startLane(lane);
     this.#wakeLoop = this.#dispatcher.waitLoop();
   }
