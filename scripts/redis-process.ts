@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,7 @@ export class RedisProcess {
   static async start(options: RedisProcessOptions = {}): Promise<RedisProcess> {
     const ownsDirectory = options.directory === undefined;
     const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'redis-'));
+    mkdirSync(directory, { recursive: true });
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
       const port = options.port ?? await freePort();

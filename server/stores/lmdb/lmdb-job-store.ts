@@ -7,7 +7,7 @@ import type {
 } from '../../jobs/index.js';
 import { copyWebhookRegistration, firstJobIdAt } from '../../jobs/index.js';
 import { idempotencyRecordKey, summaryOf, type IdempotencyKeys, type IdempotentJob, type MemoryJobTable } from '../memory/index.js';
-import { StartLogs } from './start-logs.js';
+import { StartLogs } from '../start-logs.js';
 import { INDEX_RESULT, IndexBuilder, LARGE_RESULT_BYTES, type LoadedIndex } from './load-index.js';
 import { ResultReader } from './result-reader.js';
 import { ignoreDroppedCommitRejections, openStoreDatabases, type StoreDatabases } from './store-databases.js';

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { listStartLogs, readStartLogs, START_LOG_RECORD_BYTES, type StartLogFile } from '../../../engine/index.js';
+import { listStartLogs, readStartLogs, START_LOG_RECORD_BYTES, type StartLogFile } from '../../engine/index.js';
 
 /** The lane number of the files the store writes itself; no worker has it. */
 const STORE_LANE = 999_999;
@@ -8,7 +8,8 @@ const STORE_LANE = 999_999;
 const COMPACT_BYTES = 4 * 1024 * 1024;
 
 /**
- * The engine's start logs (`EngineOptions.startLogDirectory`) in `<store>/started/`: the ids
+ * The engine's start logs (`EngineOptions.startLogDirectory`) in `<directory>/started/` (the
+ * LMDB store's directory, or a cluster node's own): the ids
  * of jobs of non-idempotent routes whose handler may have run. After a crash, an unfinished job
  * in them may have run and is not run again; one not in them never started. Workers append;
  * the store reads them at recovery and keeps only the ids of jobs still pending, in files of

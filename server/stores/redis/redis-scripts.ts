@@ -1,0 +1,345 @@
+/*
+ * The Lua scripts of the Redis job store: every change that touches several keys runs as one
+ * script, so it is atomic and any node can answer any call without forwarding. ARGV[1] of each
+ * is the key prefix (`--cluster.prefix` plus `:`); keys are computed inside the scripts, which
+ * a single Redis (or a primary with replicas) allows and Redis Cluster does not: the store
+ * targets one Redis, as the README says.
+ *
+ * Key layout (P = prefix):
+ *   P j:ID            HASH  one job: o owner, c created, s started, f finished, st status, oc outcome,
+ *                           r retention, t type, nb no-body, rq request, rh status+headers, rb body,
+ *                           dt details, wh webhook, n node that runs it, a attempt
+ *   P s:ST, P s:ST:OWNER   ZSET  ids by status (score = id): q queued, r running, c completed,
+ *                           f failed (and timed out), x cancelled, w completed with errors
+ *   P fin, P fin:OWNER ZSET  finished jobs by finish time (DELETE /_api/job/expired)
+ *   P exp             ZSET  finished jobs with a retention, by the time it runs out
+ *   P own             HASH  jobs stored per owner;  P n: jobs stored;  P ids: the newest id
+ *   P lastfin         the latest finish time (a wall clock stepping back is clamped to it)
+ *   P gone, P gonel   HASH id -> "owner|expiredAt" and the LIST bounding it to the newest removals
+ *   P idem, P idemx   HASH "owner\0key" -> "id|expiresAt|fingerprint", ZSET of their expiry
+ *   P wh              SET   ids of stored jobs with a webhook
+ *   P whe:NODE        HASH  undelivered webhook events of a node
+ *   P cl:NODE         SET   pending jobs a node claimed (runs, or will run)
+ *
+ * Numbers are handled as the strings they arrive as; a computed one is formatted with `S`
+ * (Lua 5.1's `tostring` would print a 16-digit id in exponent form).
+ */
+
+/** How many removed jobs `gone` remembers (the contract asks for at least 100,000). */
+export const GONE_CAPACITY = 100_000;
+
+const PRELUDE = `
+local P = ARGV[1]
+local function S(x) return string.format('%.0f', x) end
+local ALL = {'q', 'r', 'c', 'f', 'x', 'w'}
+local function jkey(id) return P .. 'j:' .. id end
+local function visible(owner, user, super) return super == '1' or owner == user end
+local function suffixOf(user, super) if super == '1' then return '' end return ':' .. user end
+local function moveStatus(id, owner, from, to)
+  if from then
+    redis.call('ZREM', P .. 's:' .. from, id)
+    redis.call('ZREM', P .. 's:' .. from .. ':' .. owner, id)
+  end
+  redis.call('ZADD', P .. 's:' .. to, id, id)
+  redis.call('ZADD', P .. 's:' .. to .. ':' .. owner, id, id)
+end
+local function pending(st) return st == 'q' or st == 'r' end
+local function finishedAt(now)
+  local last = tonumber(redis.call('GET', P .. 'lastfin') or '0')
+  local t = tonumber(now)
+  if t < last then t = last end
+  redis.call('SET', P .. 'lastfin', S(t))
+  return t
+end
+local function toFinished(id, owner, t, retention)
+  redis.call('ZADD', P .. 'fin', S(t), id)
+  redis.call('ZADD', P .. 'fin:' .. owner, S(t), id)
+  local r = tonumber(retention or '0')
+  if r > 0 then redis.call('ZADD', P .. 'exp', S(t + r), id) end
+end
+local function removeJob(id, expiredAt)
+  local k = jkey(id)
+  local f = redis.call('HMGET', k, 'o', 'st', 'n')
+  local owner, st, node = f[1], f[2], f[3]
+  if not owner then return false end
+  redis.call('DEL', k)
+  redis.call('ZREM', P .. 's:' .. st, id)
+  redis.call('ZREM', P .. 's:' .. st .. ':' .. owner, id)
+  if pending(st) then
+    if node then redis.call('SREM', P .. 'cl:' .. node, id) end
+  else
+    redis.call('ZREM', P .. 'fin', id)
+    redis.call('ZREM', P .. 'fin:' .. owner, id)
+    redis.call('ZREM', P .. 'exp', id)
+  end
+  if redis.call('HINCRBY', P .. 'own', owner, -1) <= 0 then redis.call('HDEL', P .. 'own', owner) end
+  redis.call('DECR', P .. 'n')
+  redis.call('SREM', P .. 'wh', id)
+  redis.call('HSET', P .. 'gone', id, owner .. '|' .. expiredAt)
+  if redis.call('LPUSH', P .. 'gonel', id) > ${GONE_CAPACITY} then
+    redis.call('HDEL', P .. 'gone', redis.call('RPOP', P .. 'gonel'))
+  end
+  return true
+end
+local function count() return tonumber(redis.call('GET', P .. 'n') or '0') end
+`;
+
+/** The fields of a job view, in the order GET and TAKE answer them. */
+export const VIEW_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't', 'rh', 'rb', 'dt'] as const;
+/** The fields of a history entry (a view without result and details). */
+export const SUMMARY_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't'] as const;
+
+const VIEW_HMGET = VIEW_FIELDS.map((field) => `'${field}'`).join(', ');
+const SUMMARY_HMGET = SUMMARY_FIELDS.map((field) => `'${field}'`).join(', ');
+
+/**
+ * Each script's body, after the prelude. ARGV after the prefix is listed with each.
+ */
+const BODIES = {
+  /** id, owner, created, retention, type, noBody, request, webhook|'', idemName|'', idemExpires, node, idemFingerprint → count */
+  add: `
+local id, owner = ARGV[2], ARGV[3]
+local k = jkey(id)
+if redis.call('EXISTS', k) == 1 then return redis.error_reply('ERR_JOB_EXISTS job ' .. id .. ' is stored already') end
+redis.call('HSET', k, 'o', owner, 'c', ARGV[4], 's', '0', 'f', '0', 'st', 'q', 'r', ARGV[5], 't', ARGV[6], 'nb', ARGV[7], 'rq', ARGV[8], 'a', '1', 'n', ARGV[12])
+if ARGV[9] ~= '' then
+  redis.call('HSET', k, 'wh', ARGV[9])
+  redis.call('SADD', P .. 'wh', id)
+end
+moveStatus(id, owner, false, 'q')
+redis.call('HINCRBY', P .. 'own', owner, 1)
+local n = redis.call('INCR', P .. 'n')
+local top = redis.call('GET', P .. 'ids')
+if not top or tonumber(top) < tonumber(id) then redis.call('SET', P .. 'ids', id) end
+if ARGV[10] ~= '' then
+  redis.call('HSET', P .. 'idem', ARGV[10], id .. '|' .. ARGV[11] .. '|' .. ARGV[13])
+  redis.call('ZADD', P .. 'idemx', ARGV[11], ARGV[10])
+end
+redis.call('SADD', P .. 'cl:' .. ARGV[12], id)
+return n`,
+
+  /** id, now → 1 when it was queued */
+  start: `
+local k = jkey(ARGV[2])
+local f = redis.call('HMGET', k, 'o', 'st')
+if f[2] ~= 'q' then return 0 end
+redis.call('HSET', k, 'st', 'r', 's', ARGV[3])
+moveStatus(ARGV[2], f[1], 'q', 'r')
+return 1`,
+
+  /** id, now, outcome, statusAndHeaders, body, hasBody, details|'' → 1 when stored */
+  finish: `
+local id = ARGV[2]
+local k = jkey(id)
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'nb', 'n')
+if not pending(f[2]) then return 0 end
+local oc = ARGV[4]
+local to = 'f'
+if oc == 'completed' then to = 'c' elseif oc == 'completedWithErrors' then to = 'w' end
+local t = finishedAt(ARGV[3])
+redis.call('HSET', k, 'st', to, 'f', S(t), 'oc', oc, 'rh', ARGV[5])
+if ARGV[7] == '1' and f[4] ~= '1' then redis.call('HSET', k, 'rb', ARGV[6]) end
+if ARGV[8] ~= '' then redis.call('HSET', k, 'dt', ARGV[8]) end
+if to ~= 'f' then redis.call('HDEL', k, 'rq') end
+moveStatus(id, f[1], f[2], to)
+toFinished(id, f[1], t, f[3])
+if f[5] then redis.call('SREM', P .. 'cl:' .. f[5], id) end
+return 1`,
+
+  /** id, now, details|'' → {found, wasPending, node|false} */
+  cancel: `
+local id = ARGV[2]
+local k = jkey(id)
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'n')
+if not f[1] then return {0, 0, false} end
+if not pending(f[2]) then return {1, 0, f[4]} end
+local t = finishedAt(ARGV[3])
+redis.call('HSET', k, 'st', 'x', 'f', S(t))
+if ARGV[4] ~= '' then redis.call('HSET', k, 'dt', ARGV[4]) end
+moveStatus(id, f[1], f[2], 'x')
+toFinished(id, f[1], t, f[3])
+if f[4] then redis.call('SREM', P .. 'cl:' .. f[4], id) end
+return {1, 1, f[4]}`,
+
+  /** id, now, node → {request, details|false} or nil */
+  reopen: `
+local id = ARGV[2]
+local k = jkey(id)
+local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'dt')
+if (f[2] ~= 'f' and f[2] ~= 'x') or not f[3] then return false end
+redis.call('HDEL', k, 'rh', 'rb', 'dt', 'oc')
+redis.call('HSET', k, 'st', 'q', 's', '0', 'f', '0', 'n', ARGV[4])
+redis.call('HINCRBY', k, 'a', 1)
+redis.call('ZREM', P .. 'fin', id)
+redis.call('ZREM', P .. 'fin:' .. f[1], id)
+redis.call('ZREM', P .. 'exp', id)
+moveStatus(id, f[1], f[2], 'q')
+redis.call('SADD', P .. 'cl:' .. ARGV[4], id)
+return {f[3], f[4]}`,
+
+  /** id, user, super → view fields or nil */
+  get: `
+local f = redis.call('HMGET', jkey(ARGV[2]), ${VIEW_HMGET})
+if not f[1] or not visible(f[1], ARGV[3], ARGV[4]) then return false end
+return f`,
+
+  /** id, user, super → {count, view fields...} or nil; removes a done or cancelled job */
+  take: `
+local id = ARGV[2]
+local f = redis.call('HMGET', jkey(id), ${VIEW_HMGET})
+if not f[1] or not visible(f[1], ARGV[3], ARGV[4]) then return false end
+if not pending(f[2]) then removeJob(id, '0') end
+table.insert(f, 1, count())
+return f`,
+
+  /** id, user, super → count, or -1 when not visible */
+  remove: `
+local owner = redis.call('HGET', jkey(ARGV[2]), 'o')
+if not owner or not visible(owner, ARGV[3], ARGV[4]) then return -1 end
+removeJob(ARGV[2], '0')
+return count()`,
+
+  /** state, count, user, super → ids ascending */
+  list: `
+local suffix = suffixOf(ARGV[4], ARGV[5])
+local sets = {'c', 'f', 'x', 'w'}
+if ARGV[2] == 'pending' then sets = {'q', 'r'} end
+local n = tonumber(ARGV[3])
+local all = {}
+for _, s in ipairs(sets) do
+  for _, id in ipairs(redis.call('ZRANGE', P .. 's:' .. s .. suffix, 0, n - 1)) do all[#all + 1] = id end
+end
+table.sort(all, function(a, b) return tonumber(a) < tonumber(b) end)
+local out = {}
+for i = 1, math.min(n, #all) do out[i] = all[i] end
+return out`,
+
+  /** user, super, batch → {count, removed, ids...} (ids only for a user's own) */
+  removeAll: `
+local suffix = suffixOf(ARGV[2], ARGV[3])
+local batch = tonumber(ARGV[4])
+local out = {0, 0}
+local removed = 0
+for _, s in ipairs(ALL) do
+  if removed < batch then
+    for _, id in ipairs(redis.call('ZRANGE', P .. 's:' .. s .. suffix, 0, batch - removed - 1)) do
+      removeJob(id, '0')
+      removed = removed + 1
+      if ARGV[3] ~= '1' then out[#out + 1] = id end
+    end
+  end
+end
+out[1] = count()
+out[2] = removed
+return out`,
+
+  /** stamp, user, super, batch → {count, ids...} */
+  removeExpired: `
+local key = P .. 'fin' .. suffixOf(ARGV[3], ARGV[4])
+local out = {0}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', key, '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[5]))) do
+  removeJob(id, '0')
+  out[#out + 1] = id
+end
+out[1] = count()
+return out`,
+
+  /** user, super, limit, before ('+inf' or an id), status|'' → flat {id, summary fields...} newest first */
+  history: `
+local suffix = suffixOf(ARGV[2], ARGV[3])
+local limit = tonumber(ARGV[4])
+local max = '+inf'
+if ARGV[5] ~= '+inf' then max = '(' .. ARGV[5] end
+local sets = ALL
+if ARGV[6] ~= '' then sets = {ARGV[6]} end
+local all = {}
+for _, s in ipairs(sets) do
+  for _, id in ipairs(redis.call('ZREVRANGEBYSCORE', P .. 's:' .. s .. suffix, max, '-inf', 'LIMIT', 0, limit)) do all[#all + 1] = id end
+end
+table.sort(all, function(a, b) return tonumber(a) > tonumber(b) end)
+local out = {}
+for i = 1, math.min(limit, #all) do
+  local id = all[i]
+  out[#out + 1] = id
+  for _, v in ipairs(redis.call('HMGET', jkey(id), ${SUMMARY_HMGET})) do out[#out + 1] = v end
+end
+return out`,
+
+  /** user, super, status|'' → how many */
+  historyCount: `
+local suffix = suffixOf(ARGV[2], ARGV[3])
+local sets = ALL
+if ARGV[4] ~= '' then sets = {ARGV[4]} end
+local n = 0
+for _, s in ipairs(sets) do n = n + redis.call('ZCARD', P .. 's:' .. s .. suffix) end
+return n`,
+
+  /** now, batch → {count, id, expiredAt, id, expiredAt, ...} */
+  expire: `
+local out = {0}
+local due = redis.call('ZRANGEBYSCORE', P .. 'exp', '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+for i = 1, #due, 2 do
+  removeJob(due[i], due[i + 1])
+  out[#out + 1] = due[i]
+  out[#out + 1] = due[i + 1]
+end
+for _, name in ipairs(redis.call('ZRANGEBYSCORE', P .. 'idemx', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
+  redis.call('HDEL', P .. 'idem', name)
+  redis.call('ZREM', P .. 'idemx', name)
+end
+out[1] = count()
+return out`,
+
+  /** node → {{id, owner, created, request, noBody, webhook|false, started}...}; running ones queued again */
+  recover: `
+local claimed = P .. 'cl:' .. ARGV[2]
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', claimed)) do
+  local k = jkey(id)
+  local f = redis.call('HMGET', k, 'o', 'st', 'c', 'rq', 'nb', 'wh', 's')
+  if pending(f[2]) then
+    if f[2] == 'r' then
+      redis.call('HSET', k, 'st', 'q', 's', '0')
+      moveStatus(id, f[1], 'r', 'q')
+    end
+    out[#out + 1] = {id, f[1], f[3], f[4], f[5], f[6], f[7]}
+  else
+    redis.call('SREM', claimed, id)
+  end
+end
+return out`,
+
+  /** → {id, webhook, id, webhook, ...} of stored jobs with a webhook */
+  webhooks: `
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'wh')) do
+  local wh = redis.call('HGET', jkey(id), 'wh')
+  if wh then
+    out[#out + 1] = id
+    out[#out + 1] = wh
+  end
+end
+return out`,
+
+  /** → {newest id, jobs stored} */
+  counters: `
+return {redis.call('GET', P .. 'ids') or '0', count()}`,
+
+  /**
+   * count → the last id of a block of `count` new ids, cluster-wide; the counter is first raised
+   * to Redis's own clock × 1000 (firstJobIdAt), so that ids stay above those of earlier runs.
+   */
+  reserveIds: `
+local t = redis.call('TIME')
+local floor = (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) * 1000
+local top = redis.call('GET', P .. 'ids')
+if not top or tonumber(top) < floor then redis.call('SET', P .. 'ids', S(floor)) end
+return redis.call('INCRBY', P .. 'ids', tonumber(ARGV[2]))`,
+} as const;
+
+export type ScriptName = keyof typeof BODIES;
+
+/** Every script with the prelude, by name. */
+export const SCRIPTS: Readonly<Record<ScriptName, string>> = Object.fromEntries(
+  Object.entries(BODIES).map(([name, body]) => [name, PRELUDE + body]),
+) as Record<ScriptName, string>;
