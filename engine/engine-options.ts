@@ -27,6 +27,13 @@ export interface EngineOptions {
    * so that a stale id never names a new job. @defaultValue 1
    */
   firstJobId?: number;
+  /**
+   * `resubmit` also takes ids this engine never issued: those of a cluster's shared counter,
+   * for jobs another node accepted. The embedder keeps them apart from the engine's own ids
+   * (a cluster node's engine counts from 1; the shared ids start near `Date.now() * 1000`).
+   * @defaultValue false
+   */
+  externalJobIds?: boolean;
   /** Told each time a worker died or was terminated and is being replaced (for logs and metrics). */
   onWorkerReplaced?: (event: WorkerReplacedEvent) => void;
   /**
@@ -63,6 +70,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     ringBytes: powerOfTwo(options.ringBytes ?? 1 << 20, 'ringBytes'),
     progressIntervalMs: nonNegative(options.progressIntervalMs ?? 50, 'progressIntervalMs'),
     firstJobId: positiveInteger(options.firstJobId ?? 1, 'firstJobId'),
+    externalJobIds: options.externalJobIds ?? false,
   };
 }
 

@@ -113,11 +113,12 @@ export class Engine {
   /**
    * Queues, under its own id, a job whose id was issued before and that the engine does not
    * hold: one reserved with `reserveJobId`, or one an earlier run of the embedder issued and did
-   * not finish (a durable store's recovery). Throws as `submit` does when the queue is full or
+   * not finish (a durable store's recovery), or with `externalJobIds` one from elsewhere. Throws as `submit` does when the queue is full or
    * the engine is closing.
    */
   resubmit(jobId: number, routeIndex: number, request: SubmitRequest): void {
-    if (!(Number.isSafeInteger(jobId) && jobId > 0 && jobId <= this.#lastJobId) || this.#dispatcher.slots.find(jobId) >= 0) {
+    const issued = this.#options.externalJobIds || jobId <= this.#lastJobId;
+    if (!(Number.isSafeInteger(jobId) && jobId > 0 && issued) || this.#dispatcher.slots.find(jobId) >= 0) {
       throw new RangeError(`resubmit: job ${jobId} was not issued before, or is held (newest id issued: ${this.#lastJobId})`);
     }
     this.#queue(routeIndex, request, false, jobId);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
 import { HttpFront } from './front/index.js';
@@ -7,7 +8,9 @@ import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, rerunStoredJo
 import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
+import { ClusterIds } from './cluster/index.js';
 import { LmdbJobStore } from './stores/lmdb/index.js';
+import { RedisJobStore } from './stores/redis/index.js';
 import { MemoryJobStore } from './stores/memory/index.js';
 import { WebhookAllowlist, WebhookDispatcher } from './webhooks/index.js';
 
@@ -36,20 +39,30 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(renderHelp());
     return;
   }
+  if (options.clusterRedis !== undefined && options.databaseDirectory !== undefined) {
+    process.stderr.write('error: --cluster.redis and --database.directory exclude each other: a cluster keeps its jobs in Redis\n');
+    process.exit(EXIT_BAD_OPTIONS);
+  }
   const logger = createLogger(options.logLevel);
+  /** Jobs outlive this process: in LMDB, or in the cluster's Redis. */
+  const durable = options.databaseDirectory !== undefined || options.clusterRedis !== undefined;
   const authenticator = await startupStep(() => Authenticator.load({
     enabled: options.authentication, usersFile: options.usersFile, jwtSecret: options.jwtSecret,
     maxFailuresPerAddress: options.authMaxFailuresPerAddress, maxFailuresPerUser: options.authMaxFailuresPerUser,
   }));
-  const store = await openStore(options);
+  const store = await openStore(options, logger);
   const recovery = await store.recover();
+  // A cluster's stored jobs take ids from the shared counter; the engine's own ids (blocking and
+  // fire-and-forget jobs, never seen by another node) count from 1, far below them.
+  const clusterIds = store instanceof RedisJobStore ? await ClusterIds.start(store.connection, store.prefix) : null;
   const engine = await startupStep(() => Engine.start({
     threads: options.threads,
     concurrencyPerWorker: options.workerConcurrency,
     // ArangoDB's endpoints, the demonstration routes when asked for, then the operator's modules.
     handlerModules: [ARANGO_HANDLERS, ...(options.demoHandlers ? [DEMO_HANDLERS] : []), ...options.handlerModules],
     // Above every id the store ever recorded: ids never repeat, across restarts too.
-    firstJobId: store.firstJobId(Date.now()),
+    firstJobId: clusterIds === null ? store.firstJobId(Date.now()) : 1,
+    externalJobIds: clusterIds !== null,
     maxQueuedJobs: options.maximalQueueSize,
     cancelGraceMs: options.cancelGraceMs,
     defaultTimeoutMs: options.jobTimeoutMs,
@@ -69,7 +82,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const recorder = new JobRecorder({
     engine, store, metrics, limits,
     onStoreError: (error, jobId) => logger.error({ err: error, jobId }, 'the job store refused a write: the job\'s outcome was not kept'),
-    resumesAfterRestart: options.databaseDirectory !== undefined,
+    resumesAfterRestart: durable,
     jobLog,
   });
   const tracker = new OperationTracker((jobId) => recorder.isRunning(jobId));
@@ -79,7 +92,7 @@ async function main(argv: readonly string[]): Promise<void> {
     // Every way a job leaves the store (fetch, DELETE /_api/job/..., expiry) ends its webhook
     // registration and retries; subscribed only with webhooks, so that a fetch costs nothing more.
     store.onRemoved((jobId) => (jobId === null ? webhooks.forgetAll() : webhooks.forget(jobId)));
-    if (options.databaseDirectory !== undefined) {
+    if (durable) {
       webhooks.persistIn(store, (error) => logger.error({ err: error }, 'the job store refused a webhook event'));
     }
     for (const { jobId, webhook } of recovery.webhooks) webhooks.register(jobId, webhook);
@@ -100,6 +113,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const front = new HttpFront({
     engine, store, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
     operations: { api, submit, tracker }, limits, recorder, jobLog, cancelJob,
+    storedJobId: clusterIds === null ? undefined : () => clusterIds.take(),
   });
   if (recovery.unfinished.length > 0) {
     const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);
@@ -129,7 +143,7 @@ async function main(argv: readonly string[]): Promise<void> {
     recorder.startDraining();
     engine.close(options.shutdownTimeoutMs)
       // A durable store keeps the results that finished meanwhile: no need to wait for their clients.
-      .then(() => (options.databaseDirectory === undefined ? collectDrainResults(recorder, deadlineMs) : undefined))
+      .then(() => (!durable ? collectDrainResults(recorder, deadlineMs) : undefined))
       .then(() => {
         front.stopListening();
         return webhooks?.close();
@@ -138,7 +152,8 @@ async function main(argv: readonly string[]): Promise<void> {
       .then(
         () => {
           // Unfetched results die with the process unless the store is durable: say how many.
-          if (options.databaseDirectory === undefined) logger.info({ droppedResults: store.size }, 'stopped');
+          if (!durable) logger.info({ droppedResults: store.size }, 'stopped');
+          else if (options.clusterRedis !== undefined) logger.info({ cluster: options.clusterRedis }, 'stopped');
           else logger.info({ keptResults: store.size, directory: options.databaseDirectory }, 'stopped');
           process.exit(0);
         },
@@ -170,18 +185,30 @@ async function collectDrainResults(recorder: JobRecorder, deadlineMs: number): P
 }
 
 /**
- * The job store the options ask for: in memory, or durable in `--database.directory`. A
- * directory the store cannot use (held by another server, written by a newer version, corrupt)
- * is one clear line and exit code 1, never a stack trace.
+ * The job store the options ask for: in memory, durable in `--database.directory`, or the
+ * cluster's in `--cluster.redis`. A directory the store cannot use (held by another server,
+ * written by a newer version, corrupt) or a Redis that cannot be reached is one clear line and
+ * exit code 1, never a stack trace.
  */
-async function openStore(options: ServerOptions): Promise<JobStore> {
+async function openStore(options: ServerOptions, logger: ReturnType<typeof createLogger>): Promise<JobStore> {
+  if (options.clusterRedis !== undefined) {
+    const nodeId = options.clusterNodeId ?? (options.port === 0 ? `${hostname()}:pid${process.pid}` : `${options.host}:${options.port}`);
+    return unusableStore('--cluster.redis', () => RedisJobStore.open({
+      url: options.clusterRedis!, prefix: options.clusterPrefix, nodeId,
+      onConnectionError: (error) => logger.error({ err: error }, 'lost the connection to Redis: requests that need it answer 503 until it is back'),
+    }));
+  }
   if (options.databaseDirectory === undefined) return new MemoryJobStore();
+  return unusableStore('--database.directory', () => LmdbJobStore.open({ directory: options.databaseDirectory!, waitForSync: options.databaseWaitForSync }));
+}
+
+async function unusableStore<T>(option: string, open: () => Promise<T>): Promise<T> {
   try {
-    return await LmdbJobStore.open({ directory: options.databaseDirectory, waitForSync: options.databaseWaitForSync });
+    return await open();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_STORE_')) {
-      process.stderr.write(`error: --database.directory: ${(error as Error).message}\n`);
+      process.stderr.write(`error: ${option}: ${(error as Error).message}\n`);
       process.exit(EXIT_STORE_UNUSABLE);
     }
     throw error;

@@ -54,6 +54,9 @@ test('no arguments give the documented defaults', () => {
     logJobs: false,
     databaseDirectory: undefined,
     databaseWaitForSync: false,
+    clusterRedis: undefined,
+    clusterNodeId: undefined,
+    clusterPrefix: 'aj',
   });
 });
 
@@ -70,6 +73,7 @@ test('--name value and --name=value set every option alike', () => {
     '--webhook.max-attempts', '3', '--webhook.timeout', '2.5', '--webhook.max-concurrent', '16', '--webhook.max-per-host', '2',
     '--webhook.max-queued', '50', '--database.directory', 'data', '--database.wait-for-sync', 'true',
     '--log.jobs', 'true', '--webhook.allow-http', 'true', '--webhook.ca', 'ca.pem',
+    '--cluster.redis', 'redis://127.0.0.1:6380/2', '--cluster.node-id', 'node-a', '--cluster.prefix', 'jobs-eu',
   ];
   const joined: string[] = [];
   for (let index = 0; index < spaced.length; index += 2) joined.push(`${spaced[index]}=${spaced[index + 1]}`);
@@ -83,6 +87,7 @@ test('--name value and --name=value set every option alike', () => {
     demoHandlers: true, maxQueuedPerUser: 10, maxStoredPerUser: 20, rateLimit: 5,
     webhookTimeoutMs: 2500, webhookMaxConcurrent: 16, webhookMaxPerHost: 2, webhookMaxQueued: 50,
     databaseDirectory: resolve('data'), databaseWaitForSync: true, logJobs: true,
+    clusterRedis: 'redis://127.0.0.1:6380/2', clusterNodeId: 'node-a', clusterPrefix: 'jobs-eu',
   };
   assert.deepEqual(parse(spaced), expected);
   assert.deepEqual(parse(joined), expected);
@@ -195,7 +200,7 @@ test('help lists every option with its default, aligned', () => {
     '--webhook.allow', '--webhook.secret', '--webhook.allow-http', '--webhook.ca', '--webhook.max-attempts', '--webhook.timeout', '--webhook.max-concurrent',
     '--webhook.max-per-host', '--webhook.max-queued', '--server.demo-handlers',
     '--server.max-queued-per-user', '--server.max-stored-per-user', '--server.rate-limit',
-    '--database.directory', '--database.wait-for-sync', '--log.jobs', '--help',
+    '--database.directory', '--database.wait-for-sync', '--log.jobs', '--cluster.redis', '--cluster.node-id', '--cluster.prefix', '--help',
   ];
   const optionLines = help.split('\n').filter((line) => line.startsWith('  --'));
   assert.equal(optionLines.length, names.length);
@@ -205,4 +210,14 @@ test('help lists every option with its default, aligned', () => {
   assert.match(help, /67108864/);
   const descriptionColumns = new Set(optionLines.map((line) => line.slice(2).search(/ {2}\S/)));
   assert.equal(descriptionColumns.size, 1);
+});
+
+test('cluster options: a redis:// URL with an optional database number, node ids and prefixes of safe characters', () => {
+  assert.equal(parse(['--cluster.redis', 'redis://10.0.0.5:6379']).clusterRedis, 'redis://10.0.0.5:6379');
+  assert.equal(parse(['--cluster.redis', 'rediss://user:pw@redis.internal:6380/3']).clusterRedis, 'rediss://user:pw@redis.internal:6380/3');
+  assertBadOption(['--cluster.redis', 'http://10.0.0.5:6379'], /--cluster\.redis: .*not a redis:\/\//);
+  assertBadOption(['--cluster.redis', 'nonsense'], /--cluster\.redis: .*not a URL/);
+  assertBadOption(['--cluster.redis', 'redis://h:1/db'], /database number/);
+  assertBadOption(['--cluster.node-id', 'a b'], /--cluster\.node-id: "a b"/);
+  assertBadOption(['--cluster.prefix', 'x:y'], /--cluster\.prefix: "x:y"/);
 });

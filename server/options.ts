@@ -66,6 +66,12 @@ export interface ServerOptions {
   databaseDirectory: string | undefined;
   /** Answer writes only once they reached the disk (fsync), for power-loss durability. */
   databaseWaitForSync: boolean;
+  /** `redis://HOST:PORT[/DB]` of the cluster this node joins; undefined: a single server. */
+  clusterRedis: string | undefined;
+  /** This node's name in the cluster; undefined: `HOST:PORT` of its endpoint. */
+  clusterNodeId: string | undefined;
+  /** Prefix of the cluster's keys in Redis, so that several clusters can share one. */
+  clusterPrefix: string;
 }
 
 /** A command line the server cannot start with; the message names the option and the bad value. */
@@ -322,6 +328,42 @@ const DATABASE_WAIT_FOR_SYNC: OptionSpec<boolean> = {
   help: 'with --database.directory: answer only once writes reached the disk (fsync), so that they survive a power loss too',
   defaultValue: () => false, implicitValue: 'true', parse: parseBoolean,
 };
+const CLUSTER_REDIS: OptionSpec<string | undefined> = {
+  name: '--cluster.redis', valueName: 'URL',
+  help: 'join the cluster kept in this Redis (redis://HOST:PORT[/DB]): jobs, queue and cancels shared by every node on it',
+  defaultValue: () => undefined, defaultText: '(none: a single server)',
+  parse(value, name) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new OptionsError(`${name}: ${JSON.stringify(value)} is not a URL (redis://HOST:PORT[/DB])`);
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new OptionsError(`${name}: ${JSON.stringify(value)} is not a redis:// or rediss:// URL`);
+    if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) {
+      throw new OptionsError(`${name}: ${JSON.stringify(value)}: the path must be a database number (redis://HOST:PORT/0)`);
+    }
+    return value;
+  },
+};
+const CLUSTER_NODE_ID: OptionSpec<string | undefined> = {
+  name: '--cluster.node-id', valueName: 'ID',
+  help: 'with --cluster.redis: this node\'s name, unique in the cluster and the same across its restarts (it takes back its unfinished jobs)',
+  defaultValue: () => undefined, defaultText: 'HOST:PORT of --server.endpoint',
+  parse(value, name) {
+    if (!/^[A-Za-z0-9._:@-]{1,100}$/.test(value)) throw new OptionsError(`${name}: ${JSON.stringify(value)}: use 1 to 100 letters, digits and . _ : @ -`);
+    return value;
+  },
+};
+const CLUSTER_PREFIX: OptionSpec<string> = {
+  name: '--cluster.prefix', valueName: 'NAME',
+  help: 'with --cluster.redis: prefix of the cluster\'s Redis keys, so that several clusters share one Redis',
+  defaultValue: () => 'aj',
+  parse(value, name) {
+    if (!/^[A-Za-z0-9._-]{1,50}$/.test(value)) throw new OptionsError(`${name}: ${JSON.stringify(value)}: use 1 to 50 letters, digits and . _ -`);
+    return value;
+  },
+};
 // Method syntax in OptionSpec makes `parse` bivariant, so each spec fits this wider type.
 const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   ENDPOINT, THREADS, WORKER_CONCURRENCY, MAXIMAL_QUEUE_SIZE, AUTHENTICATION, JWT_SECRET, USERS,
@@ -329,7 +371,7 @@ const OPTION_SPECS: readonly OptionSpec<unknown>[] = [
   CANCEL_GRACE, JOB_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, SHUTDOWN_TIMEOUT, RETENTION, WEBHOOK_ALLOW, WEBHOOK_SECRET,
   WEBHOOK_ALLOW_HTTP, WEBHOOK_CA, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT, WEBHOOK_MAX_CONCURRENT, WEBHOOK_MAX_PER_HOST, WEBHOOK_MAX_QUEUED,
   DEMO_HANDLERS, MAX_QUEUED_PER_USER, MAX_STORED_PER_USER, RATE_LIMIT,
-  DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC, LOG_JOBS,
+  DATABASE_DIRECTORY, DATABASE_WAIT_FOR_SYNC, LOG_JOBS, CLUSTER_REDIS, CLUSTER_NODE_ID, CLUSTER_PREFIX,
 ];
 const SPECS_BY_NAME: ReadonlyMap<string, OptionSpec<unknown>> = new Map(OPTION_SPECS.map((spec) => [spec.name, spec]));
 const HELP_FLAGS: ReadonlySet<string> = new Set(['--help', '-h']);
@@ -403,6 +445,9 @@ export function parseServerOptions(argv: readonly string[]): ServerOptions | 'he
     logJobs: read(LOG_JOBS),
     databaseDirectory: read(DATABASE_DIRECTORY),
     databaseWaitForSync: read(DATABASE_WAIT_FOR_SYNC),
+    clusterRedis: read(CLUSTER_REDIS),
+    clusterNodeId: read(CLUSTER_NODE_ID),
+    clusterPrefix: read(CLUSTER_PREFIX),
   };
 }
 

@@ -54,6 +54,7 @@ export const ERRORS = {
   queueFull: row('ERR_QUEUE_FULL', 500, 21003, 'queue-full', 'Queue Full'),
   shutdown: row('ERR_SHUTDOWN', 503, 30, 'shutdown-in-progress', 'Shutdown In Progress'),
   overloaded: row('ERR_OVERLOADED', 503, 503, 'overloaded', 'Service Unavailable'),
+  storeUnavailable: row('ERR_STORE_UNAVAILABLE', 503, 503, 'store-unavailable', 'Job Store Unavailable'),
   timedOut: row('ERR_TIMED_OUT', 504, 21, 'operation-timed-out', 'Operation Timed Out'),
   storeFull: row('ERR_STORE_FULL', 507, 32, 'insufficient-storage', 'Insufficient Storage'),
   serverStopped: row('ERR_SERVER_STOPPED', 500, 4, 'server-stopped', 'Server Stopped While The Job Ran'),

@@ -22,6 +22,11 @@ export interface HttpFrontOptions {
   jobLog: JobLog;
   /** A client's cancel (recorded, logged, timed); the operations API gets the same one. */
   cancelJob: (jobId: number, reason: string) => boolean;
+  /**
+   * Where stored jobs take their ids: a cluster's shared counter (throws `ERR_STORE_UNAVAILABLE`
+   * when it has none on hand); default: the engine's own (`reserveJobId`).
+   */
+  storedJobId?: () => number;
 }
 
 const NO_HEADERS: string[] = [];
@@ -84,6 +89,7 @@ export class HttpFront {
   readonly #limits: UserLimits;
   readonly #recorder: JobRecorder;
   readonly #jobLog: JobLog;
+  readonly #storedJobId: () => number;
   /** What handlers see as `ctx.user`, one frozen object per caller. */
   readonly #jobUsers = new Map<string, JobUser>();
   #listenSocket: us_listen_socket | null = null;
@@ -100,6 +106,7 @@ export class HttpFront {
     this.#limits = options.limits;
     this.#recorder = options.recorder;
     this.#jobLog = options.jobLog;
+    this.#storedJobId = options.storedJobId ?? (() => this.#engine.reserveJobId());
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#store, options.operations.tracker, (authorization, clientAddress) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
@@ -299,8 +306,9 @@ export class HttpFront {
     const { exchange, mode, caller } = plan;
     let jobId: number;
     try {
-      jobId = this.#engine.reserveJobId();
+      jobId = this.#storedJobId();
     } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_STORE_UNAVAILABLE') return sendStoreError(exchange, error);
       const mapped = errorFromEngine(error);
       if (mapped === undefined) throw error;
       return this.#inlineError(exchange, mapped, mapped.message, mode);

@@ -106,8 +106,18 @@ export function answerWith<T>(exchange: Exchange, pending: Promise<T>, onValue: 
   pending.then(onValue, (error: unknown) => sendStoreError(exchange, error));
 }
 
-/** A store's refusal as an ArangoDB error: 507 when its disk or map is full, else 500. */
+/** Seconds a client waits before it tries again while the cluster's Redis is unreachable. */
+const STORE_RETRY_AFTER = '1';
+
+/**
+ * A store's refusal as an ArangoDB error: 503 with `Retry-After` when the cluster's Redis is
+ * unreachable (nothing was changed), 507 when its disk or map is full, else 500.
+ */
 export function sendStoreError(exchange: Exchange, error: unknown): void {
+  if ((error as { code?: unknown } | null)?.code === 'ERR_STORE_UNAVAILABLE') {
+    return exchange.send(ERRORS.storeUnavailable.status, ['content-type', JSON_TYPE, 'retry-after', STORE_RETRY_AFTER],
+      errorBody(ERRORS.storeUnavailable, `the job store is unavailable, try again shortly: ${(error as Error).message}`));
+  }
   const full = (error as { code?: unknown } | null)?.code === 'ERR_STORE_FULL';
   exchange.sendError(full ? ERRORS.storeFull : ERRORS.internal, full ? (error as Error).message : `job store failed: ${(error as Error)?.message ?? String(error)}`);
 }

@@ -6,7 +6,7 @@ import {
   type StoreRecovery, type UnfinishedJob, type WebhookRegistration,
 } from '../../jobs/index.js';
 import { StartLogs } from '../start-logs.js';
-import { numberOf, RedisConnection, text, type Reply } from './redis-connection.js';
+import { numberOf, RedisConnection, RedisUnavailableError, text, type Reply } from './redis-connection.js';
 
 /** How many jobs one script call removes at most, so that a bulk delete never blocks Redis for long. */
 const REMOVE_BATCH = 1000;
@@ -52,6 +52,7 @@ export class RedisJobStore implements JobStore {
   readonly #startLogs: StartLogs | null;
   #removalListener: (jobId: number | null) => void = () => undefined;
   #size = 0;
+  #closed = false;
   /** Above every id this store saw recorded (at open and added since). */
   #idFloor = 0;
 
@@ -140,11 +141,11 @@ export class RedisJobStore implements JobStore {
   }
 
   async markStarted(jobId: number, nowMs: number): Promise<void> {
-    await this.#run('start', [String(jobId), String(nowMs)]);
+    await this.#untilCommitted('start', [String(jobId), String(nowMs)]);
   }
 
   async finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed', details: JobDetails | null = null): Promise<boolean> {
-    const stored = await this.#run('finish', [
+    const stored = await this.#untilCommitted('finish', [
       String(jobId), String(nowMs), outcome, pack([result.status, result.headers]),
       // A copy: node-redis writes the command later in this turn, and the caller may reuse its buffer at once.
       result.body === null ? '' : Buffer.from(result.body),
@@ -154,7 +155,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async cancel(jobId: number, nowMs: number, details: JobDetails | null = null): Promise<boolean> {
-    const [found] = (await this.#run('cancel', [String(jobId), String(nowMs), details === null ? '' : pack(details)])) as Reply[];
+    const [found] = (await this.#untilCommitted('cancel', [String(jobId), String(nowMs), details === null ? '' : pack(details)])) as Reply[];
     return found === 1;
   }
 
@@ -286,6 +287,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#connection.close();
   }
 
@@ -295,6 +297,22 @@ export class RedisJobStore implements JobStore {
 
   #run(name: Parameters<RedisConnection['run']>[0], args: ReadonlyArray<string | Buffer>): Promise<Reply> {
     return this.#connection.run(name, [this.#prefix, ...args]);
+  }
+
+  /**
+   * The engine's writes (a job started, finished, was cancelled): a job's outcome must not be
+   * lost to a Redis restart, so they are tried again, 100 ms apart and then up to 1 s, until
+   * Redis takes them or the store is closed. A client's calls are not: they answer 503 at once.
+   */
+  async #untilCommitted(name: Parameters<RedisConnection['run']>[0], args: ReadonlyArray<string | Buffer>): Promise<Reply> {
+    for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 1000)) {
+      try {
+        return await this.#run(name, args);
+      } catch (error) {
+        if (!(error instanceof RedisUnavailableError) || this.#closed) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
   }
 
   /** Drops the start-log entries of jobs this node no longer has pending (see StartLogs.compact). */
