@@ -8,7 +8,7 @@ import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, rerunStoredJo
 import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
-import { ClusterIds } from './cluster/index.js';
+import { ClusterIds, ClusterNode } from './cluster/index.js';
 import { LmdbJobStore } from './stores/lmdb/index.js';
 import { RedisJobStore } from './stores/redis/index.js';
 import { MemoryJobStore } from './stores/memory/index.js';
@@ -98,11 +98,18 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const { jobId, webhook } of recovery.webhooks) webhooks.register(jobId, webhook);
     for (const event of recovery.webhookEvents) webhooks.resume(event);
   }
-  /** A client's cancel, from either surface: recorded, logged, timed by the metrics; false when the engine no longer held the job. */
-  const cancelJob = (jobId: number, reason: string): boolean => {
+  /** The engine's cancel: recorded, logged, timed by the metrics; false when the engine no longer held the job. */
+  const cancelLocal = (jobId: number, reason: string): boolean => {
     recorder.cancelRequested(jobId);
     jobLog.cancelRequested(jobId, reason);
     return metrics.timeCancel(jobId, (id) => engine.cancel(id));
+  };
+  let clusterNode: ClusterNode | null = null;
+  /** A client's cancel, from either surface; in a cluster, a job this engine does not hold is cancelled where it is. */
+  const cancelJob = (jobId: number, reason: string): boolean => {
+    if (cancelLocal(jobId, reason)) return true;
+    clusterNode?.cancelElsewhere(jobId, reason).catch((error: Error) => logger.warn({ err: error, jobId }, 'could not pass a cancel on to the job\'s node'));
+    return false;
   };
   const api = new OperationsApi({
     store, engine, tracker, webhooks, retentionMs: options.retentionMs,
@@ -114,10 +121,16 @@ async function main(argv: readonly string[]): Promise<void> {
     engine, store, authenticator, authentication: options.authentication, metrics, maxBodySize: options.maxBodySize,
     operations: { api, submit, tracker }, limits, recorder, jobLog, cancelJob,
     storedJobId: clusterIds === null ? undefined : () => clusterIds.take(),
+    shareStored: clusterIds === null ? undefined : () => clusterNode !== null && !clusterNode.hasFreeCapacity(),
   });
   if (recovery.unfinished.length > 0) {
     const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);
     logger.info(recovered, 'unfinished jobs of the last run picked up');
+  }
+  if (store instanceof RedisJobStore) {
+    clusterNode = await ClusterNode.start({
+      store, engine, recorder, url: options.clusterRedis!, capacity: options.threads * options.workerConcurrency, cancelLocal, logger,
+    });
   }
   let sweeping = false;
   setInterval(() => {
@@ -141,6 +154,8 @@ async function main(argv: readonly string[]): Promise<void> {
     const deadlineMs = Date.now() + options.shutdownTimeoutMs;
     logger.info({ signal, shutdownTimeoutMs: options.shutdownTimeoutMs, ...engine.stats }, 'stopping');
     recorder.startDraining();
+    // Takes no more work from the shared queue: the other nodes run it.
+    void clusterNode?.close();
     engine.close(options.shutdownTimeoutMs)
       // A durable store keeps the results that finished meanwhile: no need to wait for their clients.
       .then(() => (!durable ? collectDrainResults(recorder, deadlineMs) : undefined))
@@ -194,7 +209,7 @@ async function openStore(options: ServerOptions, logger: ReturnType<typeof creat
   if (options.clusterRedis !== undefined) {
     const nodeId = options.clusterNodeId ?? (options.port === 0 ? `${hostname()}:pid${process.pid}` : `${options.host}:${options.port}`);
     return unusableStore('--cluster.redis', () => RedisJobStore.open({
-      url: options.clusterRedis!, prefix: options.clusterPrefix, nodeId,
+      url: options.clusterRedis!, prefix: options.clusterPrefix, nodeId, maxSharedQueue: options.maximalQueueSize, nodeHeader: true,
       onConnectionError: (error) => logger.error({ err: error }, 'lost the connection to Redis: requests that need it answer 503 until it is back'),
     }));
   }

@@ -35,6 +35,8 @@ export const JOB_ENDINGS = {
   /** A durable server restarted after it died while the job ran, and its route is not idempotent. */
   serverStopped: withMessage(ERRORS.serverStopped,
     'the server stopped while this job ran; it was not run again because its route is not idempotent (it may have run in part or whole)'),
+  nodeLost: withMessage(ERRORS.nodeLost,
+    'node lost: the cluster node running this job stopped renewing its lease; it was not run again because its route is not idempotent (it may have run in part or whole)'),
 } as const;
 
 /** Maps an error thrown by `engine.submit`; undefined for errors that are bugs (rethrow those). */

@@ -58,6 +58,7 @@ export const ERRORS = {
   timedOut: row('ERR_TIMED_OUT', 504, 21, 'operation-timed-out', 'Operation Timed Out'),
   storeFull: row('ERR_STORE_FULL', 507, 32, 'insufficient-storage', 'Insufficient Storage'),
   serverStopped: row('ERR_SERVER_STOPPED', 500, 4, 'server-stopped', 'Server Stopped While The Job Ran'),
+  nodeLost: row('ERR_NODE_LOST', 500, 4, 'node-lost', 'Node Lost While The Job Ran'),
   /** A failed job's problem on the operations surface; its status is the job's own answer. */
   operationFailed: row('ERR_OPERATION_FAILED', 500, 4, 'operation-failed', 'Operation Failed'),
 } as const satisfies Record<string, ServerError>;

@@ -27,6 +27,8 @@ export interface HttpFrontOptions {
    * when it has none on hand); default: the engine's own (`reserveJobId`).
    */
   storedJobId?: () => number;
+  /** A cluster node: true when a stored job should go to the shared queue (no free worker here) rather than run here. */
+  shareStored?: () => boolean;
 }
 
 const NO_HEADERS: string[] = [];
@@ -90,6 +92,7 @@ export class HttpFront {
   readonly #recorder: JobRecorder;
   readonly #jobLog: JobLog;
   readonly #storedJobId: () => number;
+  readonly #shareStored: () => boolean;
   /** What handlers see as `ctx.user`, one frozen object per caller. */
   readonly #jobUsers = new Map<string, JobUser>();
   #listenSocket: us_listen_socket | null = null;
@@ -107,6 +110,7 @@ export class HttpFront {
     this.#recorder = options.recorder;
     this.#jobLog = options.jobLog;
     this.#storedJobId = options.storedJobId ?? (() => this.#engine.reserveJobId());
+    this.#shareStored = options.shareStored ?? (() => false);
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#store, options.operations.tracker, (authorization, clientAddress) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
@@ -316,7 +320,14 @@ export class HttpFront {
     const nowMs = Date.now();
     const { submit } = this.#operations;
     const type = operationType(this.#engine.routes.routes[plan.routeIndex], plan.request.method);
-    submit.record(jobId, nowMs, plan.intent!, caller, plan.request, plan.arangoStore, exchange.head, type).then(() => {
+    const shared = this.#shareStored();
+    submit.record(jobId, nowMs, plan.intent!, caller, plan.request, plan.arangoStore, exchange.head, type, shared).then(() => {
+      if (shared) {
+        // In the shared queue: the node with a free worker that takes it runs it.
+        if (this.#limits.enabled) this.#limits.submitted(jobId, caller.username);
+        if (this.#jobLog.enabled) this.#logSubmitted(plan, jobId);
+        return submit.accepted(jobId, nowMs, plan.intent!, caller, plan.arangoStore, type).then((answer) => this.#answer(exchange, answer, mode));
+      }
       this.#recorder.trackStored(jobId, nowMs);
       try {
         this.#engine.resubmit(jobId, plan.routeIndex, plan.request);

@@ -118,6 +118,7 @@ export function sendStoreError(exchange: Exchange, error: unknown): void {
     return exchange.send(ERRORS.storeUnavailable.status, ['content-type', JSON_TYPE, 'retry-after', STORE_RETRY_AFTER],
       errorBody(ERRORS.storeUnavailable, `the job store is unavailable, try again shortly: ${(error as Error).message}`));
   }
+  if ((error as { code?: unknown } | null)?.code === 'ERR_QUEUE_FULL') return exchange.sendError(ERRORS.queueFull, 'named queue is full');
   const full = (error as { code?: unknown } | null)?.code === 'ERR_STORE_FULL';
   exchange.sendError(full ? ERRORS.storeFull : ERRORS.internal, full ? (error as Error).message : `job store failed: ${(error as Error)?.message ?? String(error)}`);
 }

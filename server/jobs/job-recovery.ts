@@ -24,6 +24,7 @@ export interface RecoveryOutcome {
  */
 export async function recoverUnfinishedJobs(
   unfinished: readonly UnfinishedJob[], store: JobStore, engine: Engine, recorder: JobRecorder,
+  ending: ArangoError = JOB_ENDINGS.serverStopped,
 ): Promise<RecoveryOutcome> {
   const outcome: RecoveryOutcome = { requeued: 0, failed: 0 };
   const backlog: Array<{ job: UnfinishedJob; routeIndex: number }> = [];
@@ -38,7 +39,7 @@ export async function recoverUnfinishedJobs(
       continue;
     }
     if (job.dispatched && engine.routes.routes[match.routeIndex].idempotent !== true) {
-      failures.push(store.finish(job.jobId, errorResult(JOB_ENDINGS.serverStopped), nowMs, 'failed'));
+      failures.push(store.finish(job.jobId, errorResult(ending), nowMs, 'failed'));
       outcome.failed++;
       continue;
     }

@@ -150,6 +150,11 @@ export interface NewJob {
   webhook: WebhookRegistration | null;
   /** What the operations surface shows as its `type`: the route's name, or `METHOD /path/pattern`. */
   type: string;
+  /**
+   * A cluster's store: no node claims it yet, it waits in the shared queue for a node with a
+   * free worker (the one that took it was busy). Other stores ignore it.
+   */
+  shared?: boolean;
 }
 
 /** A failed or cancelled job made pending again by `reopen`: what it takes to run it again. */

@@ -133,10 +133,12 @@ export class OperationSubmit {
   /**
    * Before queueing (write ahead): records the job in the store, with what it needs to run again
    * after a restart; resolves once the record is committed, or rejects (a full disk: 507) and
-   * then the job must not run.
+   * then the job must not run. `shared`: a cluster node without a free worker puts it in the
+   * shared queue instead, for whichever node has one (`NewJob.shared`).
    */
   record(
     jobId: number, nowMs: number, intent: SubmitIntent, caller: Caller, request: SubmitRequest, arangoStore: boolean, head: boolean, type: string,
+    shared = false,
   ): Promise<void> {
     const { store, webhooks, retentionMs } = this.#options;
     const job: NewJob = {
@@ -152,6 +154,7 @@ export class OperationSubmit {
       webhook: intent.callbackUrl === null ? null : webhookRegistration(intent),
       type,
     };
+    if (shared) job.shared = true;
     if (job.webhook !== null) webhooks!.register(jobId, job.webhook);
     return store.add(job);
   }

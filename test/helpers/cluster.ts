@@ -36,11 +36,16 @@ export class TestCluster {
     return `node-${String.fromCharCode(97 + index)}`;
   }
 
-  /** Starts (or starts again, after a kill) node `index`. */
+  /** Starts (or starts again, after a kill) node `index`; `extraArgs` (`--name value` pairs) override the cluster's node options. */
   async startNode(index: number, extraArgs: readonly string[] = []): Promise<ServerProcess> {
+    const overridden = new Set(extraArgs.filter((_, position) => position % 2 === 0));
+    const kept: string[] = [];
+    for (let position = 0; position + 1 < this.#nodeArgs.length; position += 2) {
+      if (!overridden.has(this.#nodeArgs[position])) kept.push(this.#nodeArgs[position], this.#nodeArgs[position + 1]);
+    }
     const node = await startServer([
       '--cluster.redis', this.redis.url, '--cluster.node-id', this.nodeId(index), '--cluster.prefix', this.prefix,
-      ...this.#nodeArgs, ...extraArgs,
+      ...kept, ...extraArgs,
     ]);
     this.nodes[index] = node;
     return node;

@@ -132,11 +132,13 @@ export class RedisConnection {
   }
 }
 
+/** node-redis's classes for an error Redis answered (RESP2 and RESP3). */
+const REPLY_ERRORS = new Set(['ErrorReply', 'SimpleError', 'BlobError']);
+
 /** Errors Redis itself answered (a script's `error_reply`) stay as they are; losing Redis becomes RedisUnavailableError. */
 function asUnavailable(error: unknown): Error {
   if (error instanceof RedisUnavailableError) return error;
-  const name = (error as Error).constructor?.name;
-  if (name === 'ErrorReply' && !(error as Error).message.startsWith('LOADING') && !(error as Error).message.startsWith('BUSY')) {
+  if (REPLY_ERRORS.has((error as Error).constructor?.name) && !(error as Error).message.startsWith('LOADING') && !(error as Error).message.startsWith('BUSY')) {
     return error as Error;
   }
   return new RedisUnavailableError(`Redis is unavailable: ${(error as Error).message}`, { cause: error });

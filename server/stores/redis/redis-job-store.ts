@@ -32,6 +32,26 @@ export interface RedisJobStoreOptions {
   startLogDirectory?: string;
   /** Told when the connection to Redis is lost (once per outage). */
   onConnectionError?: (error: Error) => void;
+  /** Jobs the shared queue may hold, cluster-wide (`--server.maximal-queue-size`); beyond, `add` of a shared job throws ERR_QUEUE_FULL. */
+  maxSharedQueue?: number;
+  /** Adds `x-arango-async-node: NODE` to each result this node stores, so that a client sees which node ran its job. */
+  nodeHeader?: boolean;
+}
+
+/** A stored job a node took from the shared queue or from a lost node: what it takes to run it. */
+export interface ClaimedJob {
+  jobId: number;
+  createdAtMs: number;
+  request: StoredRequest;
+}
+
+/** What `cancelRemote` did: nothing (not visible), nothing to do, the job's node told, or the caller's to cancel. */
+export type RemoteCancel = 'unknown' | 'done' | 'sent' | 'queued';
+
+/** A job's queue entry as `XREADGROUP` gave it. */
+export interface QueueEntry {
+  entryId: string;
+  jobId: number;
 }
 
 /**
@@ -53,6 +73,10 @@ export class RedisJobStore implements JobStore {
   #removalListener: (jobId: number | null) => void = () => undefined;
   #size = 0;
   #closed = false;
+  readonly #maxSharedQueue: string;
+  readonly #nodeHeader: boolean;
+  /** The attempt of each pending job this node claimed: its writes are fenced by it (see `fenced` in the scripts). */
+  readonly #attempts = new Map<number, string>();
   /** Above every id this store saw recorded (at open and added since). */
   #idFloor = 0;
 
@@ -61,6 +85,8 @@ export class RedisJobStore implements JobStore {
     this.#prefix = `${options.prefix}:`;
     this.#nodeId = options.nodeId;
     this.#startLogs = options.startLogDirectory === undefined ? null : new StartLogs(options.startLogDirectory);
+    this.#maxSharedQueue = String(options.maxSharedQueue ?? 2 ** 30);
+    this.#nodeHeader = options.nodeHeader ?? false;
   }
 
   /** Connects and reads the counters; rejects with `ERR_STORE_UNAVAILABLE` when Redis cannot be reached. */
@@ -108,6 +134,7 @@ export class RedisJobStore implements JobStore {
   async recover(): Promise<StoreRecovery> {
     const dispatched = this.#startLogs?.readAll() ?? null;
     const claimed = (await this.#run('recover', [this.#nodeId])) as Reply[][];
+    for (const entry of claimed) this.#attempts.set(numberOf(entry[0]), text(entry[6]));
     const unfinished: UnfinishedJob[] = claimed.map(([jobId, owner, createdAtMs, request, noBody, webhook]) => ({
       jobId: numberOf(jobId),
       owner: text(owner),
@@ -135,33 +162,37 @@ export class RedisJobStore implements JobStore {
       String(job.jobId), job.owner, String(job.createdAtMs), String(job.retentionMs), job.type, job.keepNoBody ? '1' : '0',
       encodeRequest(job.request), job.webhook === null ? '' : pack(copyWebhookRegistration(job.webhook)),
       idempotency === null ? '' : idempotencyName(job.owner, idempotency.key), idempotency === null ? '0' : String(idempotency.expiresAtMs),
-      this.#nodeId, idempotency === null ? '' : idempotency.fingerprint,
-    ]);
+      this.#nodeId, idempotency === null ? '' : idempotency.fingerprint, job.shared === true ? '1' : '0', this.#maxSharedQueue,
+    ]).catch(rethrowQueueFull);
+    if (job.shared !== true) this.#attempts.set(job.jobId, '1');
     this.#size = numberOf(count);
   }
 
   async markStarted(jobId: number, nowMs: number): Promise<void> {
-    await this.#untilCommitted('start', [String(jobId), String(nowMs)]);
+    await this.#untilCommitted('start', [String(jobId), String(nowMs), ...this.#fence(jobId)]);
   }
 
   async finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed', details: JobDetails | null = null): Promise<boolean> {
     const stored = await this.#untilCommitted('finish', [
-      String(jobId), String(nowMs), outcome, pack([result.status, result.headers]),
+      String(jobId), String(nowMs), outcome, pack([result.status, this.#nodeHeader ? [...result.headers, 'x-arango-async-node', this.#nodeId] : result.headers]),
       // A copy: node-redis writes the command later in this turn, and the caller may reuse its buffer at once.
       result.body === null ? '' : Buffer.from(result.body),
-      result.body === null ? '0' : '1', details === null ? '' : pack(details),
+      result.body === null ? '0' : '1', details === null ? '' : pack(details), ...this.#fence(jobId),
     ]);
+    this.#attempts.delete(jobId);
     return stored === 1;
   }
 
   async cancel(jobId: number, nowMs: number, details: JobDetails | null = null): Promise<boolean> {
-    const [found] = (await this.#untilCommitted('cancel', [String(jobId), String(nowMs), details === null ? '' : pack(details)])) as Reply[];
+    const [found] = (await this.#untilCommitted('cancel', [String(jobId), String(nowMs), details === null ? '' : pack(details), ...this.#fence(jobId)])) as Reply[];
+    this.#attempts.delete(jobId);
     return found === 1;
   }
 
   async reopen(jobId: number, nowMs: number): Promise<ReopenedJob | undefined> {
     const reply = (await this.#run('reopen', [String(jobId), String(nowMs), this.#nodeId])) as Reply[] | null;
     if (reply === null) return undefined;
+    this.#attempts.set(jobId, text(reply[2]));
     return { request: decodeRequest(reply[0] as Buffer), details: reply[1] === null ? null : decodeDetails(reply[1] as Buffer) };
   }
 
@@ -282,6 +313,53 @@ export class RedisJobStore implements JobStore {
     await this.#connection.command(['HDEL', this.#webhookEventsKey, String(eventId)]);
   }
 
+  /*
+   * The cluster's side (cluster-node.ts): the shared queue, cancels of jobs other nodes run,
+   * leases and the jobs of lost nodes.
+   */
+
+  /** Claims a job read from the shared queue; null when it was cancelled, deleted or claimed meanwhile. */
+  async claimQueued(entry: QueueEntry): Promise<ClaimedJob | null> {
+    const reply = (await this.#run('claim', [this.#nodeId, entry.entryId, String(entry.jobId)])) as Reply[] | null;
+    if (reply === null) return null;
+    this.#attempts.set(entry.jobId, text(reply[2]));
+    return { jobId: entry.jobId, request: decodeRequest(reply[0] as Buffer), createdAtMs: numberOf(reply[1]) };
+  }
+
+  /** A client's cancel of a job this node's engine does not hold. */
+  async cancelRemote(jobId: number, reason: string, caller: Caller): Promise<RemoteCancel> {
+    const [found, state] = (await this.#run('cancelRemote', [String(jobId), reason, ...callerArgs(caller)])) as Reply[];
+    return found === 1 ? (text(state) as RemoteCancel) : 'unknown';
+  }
+
+  /** Cancels a job still in the shared queue (no node claimed it); false when one claimed it meanwhile or it ended. */
+  async cancelQueued(jobId: number, nowMs: number, details: JobDetails | null): Promise<boolean> {
+    const [, cancelled] = (await this.#run('cancel', [String(jobId), String(nowMs), details === null ? '' : pack(details), '', ''])) as Reply[];
+    return cancelled === 1;
+  }
+
+  /** Renews this node's lease for `leaseMs` from Redis's clock; resolves that clock's time. */
+  async renewLease(leaseMs: number): Promise<number> {
+    return numberOf(await this.#run('lease', [this.#nodeId, String(leaseMs)]));
+  }
+
+  async giveUpLease(): Promise<void> {
+    await this.#run('unlease', [this.#nodeId]);
+  }
+
+  /** Takes over up to `batch` pending jobs of one node whose lease lapsed; null when no lease lapsed. */
+  async reap(batch: number): Promise<{ lostNode: string; jobs: ClaimedJob[] } | null> {
+    const [lost, ...jobs] = (await this.#run('reap', [this.#nodeId, String(batch)])) as Reply[];
+    if (text(lost) === '') return null;
+    return {
+      lostNode: text(lost),
+      jobs: (jobs as Reply[][]).map(([jobId, request, createdAtMs, attempt]) => {
+        this.#attempts.set(numberOf(jobId), text(attempt));
+        return { jobId: numberOf(jobId), request: decodeRequest(request as Buffer), createdAtMs: numberOf(createdAtMs) };
+      }),
+    };
+  }
+
   onRemoved(listener: (jobId: number | null) => void): void {
     this.#removalListener = listener;
   }
@@ -293,6 +371,11 @@ export class RedisJobStore implements JobStore {
 
   get #webhookEventsKey(): string {
     return `${this.#prefix}whe:${this.#nodeId}`;
+  }
+
+  /** `node, attempt` of this node's claim on a job, for the scripts' fence. */
+  #fence(jobId: number): [string, string] {
+    return [this.#nodeId, this.#attempts.get(jobId) ?? ''];
   }
 
   #run(name: Parameters<RedisConnection['run']>[0], args: ReadonlyArray<string | Buffer>): Promise<Reply> {
@@ -322,6 +405,14 @@ export class RedisJobStore implements JobStore {
     const pending = new Set(claimed.map(numberOf));
     this.#startLogs.compact((jobId) => pending.has(jobId));
   }
+}
+
+/** A full shared queue is the engine's queue-full error: the front answers it as ArangoDB does. */
+function rethrowQueueFull(error: unknown): never {
+  if ((error as Error).message?.startsWith('ERR_QUEUE_FULL')) {
+    throw Object.assign(new Error((error as Error).message.slice('ERR_QUEUE_FULL '.length)), { code: 'ERR_QUEUE_FULL' });
+  }
+  throw error;
 }
 
 /** `user, superuser` as the scripts take them. */

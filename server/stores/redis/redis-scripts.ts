@@ -20,6 +20,10 @@
  *   P wh              SET   ids of stored jobs with a webhook
  *   P whe:NODE        HASH  undelivered webhook events of a node
  *   P cl:NODE         SET   pending jobs a node claimed (runs, or will run)
+ *   P q               STREAM the shared queue: entries `id ID` of stored jobs no node claimed yet,
+ *                           read by the consumer group `workers` (one consumer per node)
+ *   P in:NODE         STREAM a node's inbox: `cancel ID reason` for jobs it runs
+ *   P nodes           ZSET  each live node's lease: when it runs out, in Redis's own clock (ms)
  *
  * Numbers are handled as the strings they arrive as; a computed one is formatted with `S`
  * (Lua 5.1's `tostring` would print a 16-digit id in exponent form).
@@ -82,6 +86,17 @@ local function removeJob(id, expiredAt)
   return true
 end
 local function count() return tonumber(redis.call('GET', P .. 'n') or '0') end
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- A finish, start or cancel of the engine of node ARGV node, for its attempt ('' for any):
+-- refused when the job was taken from that node meanwhile (its lease lapsed, another runs it).
+local function fenced(node, attempt, f_node, f_attempt)
+  if node == '' then return false end
+  if f_node ~= node then return true end
+  return attempt ~= '' and f_attempt ~= attempt
+end
 `;
 
 /** The fields of a job view, in the order GET and TAKE answer them. */
@@ -96,12 +111,21 @@ const SUMMARY_HMGET = SUMMARY_FIELDS.map((field) => `'${field}'`).join(', ');
  * Each script's body, after the prelude. ARGV after the prefix is listed with each.
  */
 const BODIES = {
-  /** id, owner, created, retention, type, noBody, request, webhook|'', idemName|'', idemExpires, node, idemFingerprint → count */
+  /**
+   * id, owner, created, retention, type, noBody, request, webhook|'', idemName|'', idemExpires,
+   * node, idemFingerprint, shared ('1': into the shared queue, unclaimed), maxQueued → count
+   */
   add: `
 local id, owner = ARGV[2], ARGV[3]
 local k = jkey(id)
 if redis.call('EXISTS', k) == 1 then return redis.error_reply('ERR_JOB_EXISTS job ' .. id .. ' is stored already') end
-redis.call('HSET', k, 'o', owner, 'c', ARGV[4], 's', '0', 'f', '0', 'st', 'q', 'r', ARGV[5], 't', ARGV[6], 'nb', ARGV[7], 'rq', ARGV[8], 'a', '1', 'n', ARGV[12])
+local shared = ARGV[14] == '1'
+if shared and redis.call('XLEN', P .. 'q') >= tonumber(ARGV[15]) then
+  return redis.error_reply('ERR_QUEUE_FULL the shared queue of the cluster holds ' .. ARGV[15] .. ' jobs')
+end
+local node = ARGV[12]
+if shared then node = '' end
+redis.call('HSET', k, 'o', owner, 'c', ARGV[4], 's', '0', 'f', '0', 'st', 'q', 'r', ARGV[5], 't', ARGV[6], 'nb', ARGV[7], 'rq', ARGV[8], 'a', '1', 'n', node)
 if ARGV[9] ~= '' then
   redis.call('HSET', k, 'wh', ARGV[9])
   redis.call('SADD', P .. 'wh', id)
@@ -115,24 +139,28 @@ if ARGV[10] ~= '' then
   redis.call('HSET', P .. 'idem', ARGV[10], id .. '|' .. ARGV[11] .. '|' .. ARGV[13])
   redis.call('ZADD', P .. 'idemx', ARGV[11], ARGV[10])
 end
-redis.call('SADD', P .. 'cl:' .. ARGV[12], id)
+if shared then
+  redis.call('XADD', P .. 'q', '*', 'id', id)
+else
+  redis.call('SADD', P .. 'cl:' .. node, id)
+end
 return n`,
 
-  /** id, now → 1 when it was queued */
+  /** id, now, node|'', attempt|'' → 1 when it was queued */
   start: `
 local k = jkey(ARGV[2])
-local f = redis.call('HMGET', k, 'o', 'st')
-if f[2] ~= 'q' then return 0 end
+local f = redis.call('HMGET', k, 'o', 'st', 'n', 'a')
+if f[2] ~= 'q' or fenced(ARGV[4], ARGV[5], f[3], f[4]) then return 0 end
 redis.call('HSET', k, 'st', 'r', 's', ARGV[3])
 moveStatus(ARGV[2], f[1], 'q', 'r')
 return 1`,
 
-  /** id, now, outcome, statusAndHeaders, body, hasBody, details|'' → 1 when stored */
+  /** id, now, outcome, statusAndHeaders, body, hasBody, details|'', node|'', attempt|'' → 1 when stored */
   finish: `
 local id = ARGV[2]
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'o', 'st', 'r', 'nb', 'n')
-if not pending(f[2]) then return 0 end
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'nb', 'n', 'a')
+if not pending(f[2]) or fenced(ARGV[9], ARGV[10], f[5], f[6]) then return 0 end
 local oc = ARGV[4]
 local to = 'f'
 if oc == 'completed' then to = 'c' elseif oc == 'completedWithErrors' then to = 'w' end
@@ -143,25 +171,102 @@ if ARGV[8] ~= '' then redis.call('HSET', k, 'dt', ARGV[8]) end
 if to ~= 'f' then redis.call('HDEL', k, 'rq') end
 moveStatus(id, f[1], f[2], to)
 toFinished(id, f[1], t, f[3])
-if f[5] then redis.call('SREM', P .. 'cl:' .. f[5], id) end
+if f[5] and f[5] ~= '' then redis.call('SREM', P .. 'cl:' .. f[5], id) end
 return 1`,
 
-  /** id, now, details|'' → {found, wasPending, node|false} */
+  /**
+   * id, now, details|'', node|'', attempt|'' → {found, cancelled, node|false}. With a node: its
+   * engine's cancel (fenced); without: a cancel of a job no node claimed (still in the queue),
+   * which is never done here for a claimed one: its node is told (cancelRemote).
+   */
   cancel: `
 local id = ARGV[2]
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'o', 'st', 'r', 'n')
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'n', 'a')
 if not f[1] then return {0, 0, false} end
 if not pending(f[2]) then return {1, 0, f[4]} end
+if ARGV[5] == '' and f[4] and f[4] ~= '' then return {1, 0, f[4]} end
+if fenced(ARGV[5], ARGV[6], f[4], f[5]) then return {1, 0, f[4]} end
 local t = finishedAt(ARGV[3])
 redis.call('HSET', k, 'st', 'x', 'f', S(t))
 if ARGV[4] ~= '' then redis.call('HSET', k, 'dt', ARGV[4]) end
 moveStatus(id, f[1], f[2], 'x')
 toFinished(id, f[1], t, f[3])
-if f[4] then redis.call('SREM', P .. 'cl:' .. f[4], id) end
+if f[4] and f[4] ~= '' then redis.call('SREM', P .. 'cl:' .. f[4], id) end
 return {1, 1, f[4]}`,
 
-  /** id, now, node → {request, details|false} or nil */
+  /**
+   * id, reason, user, super → {found, state, node}: 'queued' when no node had claimed it (the
+   * caller cancels it in the store), 'sent' when its node's inbox got it, 'done' when it had ended.
+   */
+  cancelRemote: `
+local id = ARGV[2]
+local f = redis.call('HMGET', jkey(id), 'o', 'st', 'n')
+if not f[1] or not visible(f[1], ARGV[4], ARGV[5]) then return {0, '', ''} end
+if not pending(f[2]) then return {1, 'done', f[3] or ''} end
+if not f[3] or f[3] == '' then return {1, 'queued', ''} end
+redis.call('XADD', P .. 'in:' .. f[3], 'MAXLEN', '~', '10000', '*', 'cancel', id, 'reason', ARGV[3])
+return {1, 'sent', f[3]}`,
+
+  /**
+   * node, entryId, jobId → {request, created, attempt} when the job is still pending and no node
+   * claimed it: now claimed by this node; nil otherwise. The queue entry is acknowledged and
+   * deleted either way, in the same step, so no job is taken twice.
+   */
+  claim: `
+local node, id = ARGV[2], ARGV[4]
+redis.call('XACK', P .. 'q', 'workers', ARGV[3])
+redis.call('XDEL', P .. 'q', ARGV[3])
+local k = jkey(id)
+local f = redis.call('HMGET', k, 'st', 'n', 'rq', 'c')
+if f[1] ~= 'q' or (f[2] and f[2] ~= '') then return false end
+redis.call('HSET', k, 'n', node)
+local attempt = redis.call('HINCRBY', k, 'a', 1)
+redis.call('SADD', P .. 'cl:' .. node, id)
+return {f[3], f[4], attempt}`,
+
+  /** node, leaseMs → Redis's time (ms): the node's lease runs until then + leaseMs */
+  lease: `
+local now = nowMs()
+redis.call('ZADD', P .. 'nodes', S(now + tonumber(ARGV[3])), ARGV[2])
+return S(now)`,
+
+  /** node → 1; a node that stops cleanly gives its lease up */
+  unlease: `
+return redis.call('ZREM', P .. 'nodes', ARGV[2])`,
+
+  /**
+   * reaper, batch → {lost node|'', {id, request, created, attempt}...}: takes the pending jobs of
+   * one node whose lease lapsed over to the reaper (attempt + 1: the lost node's late finish is
+   * refused), queued again; the reaper runs the idempotent ones and fails the others. The lost
+   * node leaves the lease set once it has no job left.
+   */
+  reap: `
+local now = nowMs()
+local lost = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', '(' .. S(now), 'LIMIT', 0, 1)[1]
+if not lost then return {''} end
+local reaper = ARGV[2]
+local claimed = P .. 'cl:' .. lost
+local out = {lost}
+for _, id in ipairs(redis.call('SRANDMEMBER', claimed, tonumber(ARGV[3]))) do
+  redis.call('SREM', claimed, id)
+  local k = jkey(id)
+  local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'c')
+  if pending(f[2]) then
+    if f[2] == 'r' then moveStatus(id, f[1], 'r', 'q') end
+    redis.call('HSET', k, 'st', 'q', 's', '0', 'n', reaper)
+    local attempt = redis.call('HINCRBY', k, 'a', 1)
+    redis.call('SADD', P .. 'cl:' .. reaper, id)
+    out[#out + 1] = {id, f[3], f[4], attempt}
+  end
+end
+if redis.call('SCARD', claimed) == 0 then
+  redis.call('ZREM', P .. 'nodes', lost)
+  redis.call('DEL', P .. 'in:' .. lost, P .. 'whe:' .. lost)
+end
+return out`,
+
+  /** id, now, node → {request, details|false, attempt} or nil */
   reopen: `
 local id = ARGV[2]
 local k = jkey(id)
@@ -169,13 +274,13 @@ local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'dt')
 if (f[2] ~= 'f' and f[2] ~= 'x') or not f[3] then return false end
 redis.call('HDEL', k, 'rh', 'rb', 'dt', 'oc')
 redis.call('HSET', k, 'st', 'q', 's', '0', 'f', '0', 'n', ARGV[4])
-redis.call('HINCRBY', k, 'a', 1)
+local attempt = redis.call('HINCRBY', k, 'a', 1)
 redis.call('ZREM', P .. 'fin', id)
 redis.call('ZREM', P .. 'fin:' .. f[1], id)
 redis.call('ZREM', P .. 'exp', id)
 moveStatus(id, f[1], f[2], 'q')
 redis.call('SADD', P .. 'cl:' .. ARGV[4], id)
-return {f[3], f[4]}`,
+return {f[3], f[4] or false, attempt}`,
 
   /** id, user, super → view fields or nil */
   get: `
@@ -296,8 +401,8 @@ local claimed = P .. 'cl:' .. ARGV[2]
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', claimed)) do
   local k = jkey(id)
-  local f = redis.call('HMGET', k, 'o', 'st', 'c', 'rq', 'nb', 'wh', 's')
-  if pending(f[2]) then
+  local f = redis.call('HMGET', k, 'o', 'st', 'c', 'rq', 'nb', 'wh', 'a', 'n')
+  if pending(f[2]) and f[8] == ARGV[2] then
     if f[2] == 'r' then
       redis.call('HSET', k, 'st', 'q', 's', '0')
       moveStatus(id, f[1], 'r', 'q')
