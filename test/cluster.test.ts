@@ -104,7 +104,7 @@ test('Redis down: requests that need it answer 503 with Retry-After, blocking on
     assert.equal(blocking.status, 200, 'a blocking request runs without Redis');
   } finally {
     await delay(200);
-    await cluster.redis.restart();
+    await cluster.restartRedis();
   }
   const fetched = await waitFor('Redis back', async () => {
     const reply = await request(b.url, 'PUT', `/_api/job/${kept}`, { headers: ALICE });

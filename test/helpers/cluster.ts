@@ -5,7 +5,8 @@ let clusterCount = 0;
 
 /** One Redis and several server binaries joined to a cluster in it, on loopback. */
 export class TestCluster {
-  readonly redis: RedisProcess;
+  /** Replaced by `restartRedis`. */
+  redis: RedisProcess;
   readonly nodes: ServerProcess[];
   readonly prefix: string;
   readonly #nodeArgs: readonly string[];
@@ -49,6 +50,11 @@ export class TestCluster {
     ]);
     this.nodes[index] = node;
     return node;
+  }
+
+  /** Kills Redis if it runs and starts it again on the same port and data (AOF), as a Redis restart. */
+  async restartRedis(): Promise<void> {
+    this.redis = await this.redis.restart();
   }
 
   async stop(): Promise<void> {
