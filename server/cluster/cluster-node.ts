@@ -1,6 +1,7 @@
 import type { Engine } from '../../engine/index.js';
 import { JOB_ENDINGS } from '../errors/index.js';
-import { recoverUnfinishedJobs, rerunStoredJob, type JobDetails, type JobRecorder } from '../jobs/index.js';
+import { ANY_OWNER } from '../auth/index.js';
+import { errorResult, recoverUnfinishedJobs, rerunStoredJob, type JobDetails, type JobRecorder } from '../jobs/index.js';
 import { RedisConnection, type RedisJobStore, type Reply } from '../stores/redis/index.js';
 import type { Logger } from 'pino';
 
@@ -88,13 +89,13 @@ export class ClusterNode {
    */
   async cancelElsewhere(jobId: number, reason: string): Promise<void> {
     const { store } = this.#options;
-    const outcome = await store.cancelRemote(jobId, reason, { username: '', superuser: true });
+    const outcome = await store.cancelRemote(jobId, reason, ANY_OWNER);
     if (outcome !== 'queued') return;
     const nowMs = Date.now();
     const details: JobDetails = { progress: null, warnings: null, logs: null, attempts: null, cancel: { atMs: nowMs, reason }, failure: null };
     if (!(await store.cancelQueued(jobId, nowMs, details))) {
       // Claimed between the two calls: its node has it now.
-      await store.cancelRemote(jobId, reason, { username: '', superuser: true });
+      await store.cancelRemote(jobId, reason, ANY_OWNER);
     }
   }
 
@@ -166,8 +167,7 @@ export class ClusterNode {
       const refused = rerunStoredJob(engine, recorder, job.jobId, job.createdAtMs, job.request);
       if (refused !== null) {
         logger.warn({ jobId: job.jobId, reason: refused.message }, 'a job taken from the shared queue could not run here');
-        const result = { status: refused.status, headers: ['content-type', 'application/json'], body: Buffer.from(JSON.stringify({ error: true, code: refused.status, errorNum: refused.errorNum, errorMessage: refused.message })) };
-        await store.finish(job.jobId, result, Date.now(), 'failed').catch(() => undefined);
+        await store.finish(job.jobId, errorResult(refused), Date.now(), 'failed').catch(() => undefined);
       }
     }
   }

@@ -9,4 +9,4 @@ export type {
 export { copyWebhookRegistration } from './job-store.js';
 export { UserLimits, defaultQueuedPerUser } from './user-limits.js';
 export { JobRecorder, type JobObserver, type RunningStoredJob } from './job-recorder.js';
-export { recoverUnfinishedJobs, rerunStoredJob, type RecoveryOutcome } from './job-recovery.js';
+export { errorResult, recoverUnfinishedJobs, rerunStoredJob, type RecoveryOutcome } from './job-recovery.js';

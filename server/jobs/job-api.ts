@@ -114,12 +114,13 @@ const STORE_RETRY_AFTER = '1';
  * unreachable (nothing was changed), 507 when its disk or map is full, else 500.
  */
 export function sendStoreError(exchange: Exchange, error: unknown): void {
-  if ((error as { code?: unknown } | null)?.code === 'ERR_STORE_UNAVAILABLE') {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_STORE_UNAVAILABLE') {
     return exchange.send(ERRORS.storeUnavailable.status, ['content-type', JSON_TYPE, 'retry-after', STORE_RETRY_AFTER],
       errorBody(ERRORS.storeUnavailable, `the job store is unavailable, try again shortly: ${(error as Error).message}`));
   }
-  if ((error as { code?: unknown } | null)?.code === 'ERR_QUEUE_FULL') return exchange.sendError(ERRORS.queueFull, 'named queue is full');
-  const full = (error as { code?: unknown } | null)?.code === 'ERR_STORE_FULL';
+  if (code === 'ERR_QUEUE_FULL') return exchange.sendError(ERRORS.queueFull, 'named queue is full');
+  const full = code === 'ERR_STORE_FULL';
   exchange.sendError(full ? ERRORS.storeFull : ERRORS.internal, full ? (error as Error).message : `job store failed: ${(error as Error)?.message ?? String(error)}`);
 }
 

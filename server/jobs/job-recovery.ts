@@ -71,7 +71,8 @@ function feedBacklog(backlog: Array<{ job: UnfinishedJob; routeIndex: number }>,
   feed();
 }
 
-function errorResult(error: ArangoError): StoredResult {
+/** An ArangoDB error as a stored job's result (a job that ends failed without running). */
+export function errorResult(error: ArangoError): StoredResult {
   return { status: error.status, headers: ['content-type', JSON_TYPE], body: Buffer.from(errorBody(error, error.message)) };
 }
 

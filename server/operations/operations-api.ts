@@ -1,8 +1,8 @@
 import type { Engine } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
 import { JSON_TYPE, type Answer, type Exchange } from '../http/index.js';
-import { answerWith, sendStoreError, type GoneJob, type JobStore, type JobSummary, type JobView, type StoredRequest } from '../jobs/index.js';
-import { errorBody, type ArangoError } from '../errors/index.js';
+import { answerWith, errorResult, sendStoreError, type GoneJob, type JobStore, type JobSummary, type JobView, type StoredRequest } from '../jobs/index.js';
+import type { ArangoError } from '../errors/index.js';
 import { logLineView } from './operation-log.js';
 import { isFinalStatus, operationStatus, STATUS_FILTERS, type OperationStatus } from './operation-status.js';
 import { failureProblem, finishedSummary, operationLinks } from './operation-summary.js';
@@ -222,8 +222,7 @@ export class OperationsApi {
       const refused = rerun(job.jobId, job.createdAtMs, reopened.request);
       if (refused !== null) {
         // Pending again in the store but not queued: it fails again, with the reason.
-        const result = { status: refused.status, headers: ['content-type', JSON_TYPE], body: Buffer.from(errorBody(refused, refused.message)) };
-        return answerWith(exchange, store.finish(job.jobId, result, Date.now(), 'failed'), () => {
+        return answerWith(exchange, store.finish(job.jobId, errorResult(refused), Date.now(), 'failed'), () => {
           const row = refused.errorNum === ERRORS.queueFull.errorNum ? ERRORS.queueFull : refused.errorNum === ERRORS.shutdown.errorNum ? ERRORS.shutdown : ERRORS.internal;
           sendProblem(exchange, problem(row, refused.message, { operationId: String(job.jobId) }));
         });

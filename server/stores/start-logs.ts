@@ -6,6 +6,8 @@ import { listStartLogs, readStartLogs, START_LOG_RECORD_BYTES, type StartLogFile
 const STORE_LANE = 999_999;
 /** Compact once the files no worker writes any more hold this much. */
 const COMPACT_BYTES = 4 * 1024 * 1024;
+/** How often a store's expiry sweep looks whether the logs need compacting. */
+const COMPACT_CHECK_MS = 10_000;
 
 /**
  * The engine's start logs (`EngineOptions.startLogDirectory`) in `<directory>/started/` (the
@@ -19,6 +21,7 @@ const COMPACT_BYTES = 4 * 1024 * 1024;
 export class StartLogs {
   readonly directory: string;
   #writes = 0;
+  #checkedAtMs = 0;
 
   constructor(storeDirectory: string) {
     this.directory = join(storeDirectory, 'started');
@@ -33,6 +36,13 @@ export class StartLogs {
   /** After recovery: keeps just `jobIds` (the unfinished ones that may have run), in one file. */
   replaceAll(jobIds: Iterable<number>): void {
     this.#replace(listStartLogs(this.directory), jobIds);
+  }
+
+  /** True at most once per 10 s of `nowMs`: then the store finds what is pending and calls `compact`. */
+  compactionDue(nowMs: number): boolean {
+    if (nowMs - this.#checkedAtMs < COMPACT_CHECK_MS) return false;
+    this.#checkedAtMs = nowMs;
+    return true;
   }
 
   /** Drops the ids of jobs no longer pending from the files no worker writes any more, once they add up. */

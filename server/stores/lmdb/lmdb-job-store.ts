@@ -25,9 +25,6 @@ const FORMAT = 2;
 /** Gone records kept on disk: the newest by id; the lowest are pruned once this many more piled up. */
 const GONE_KEPT = 100_000;
 const GONE_PRUNE_SLACK = 10_000;
-/** dispatched.log is rewritten with only the pending jobs' ids once it grows past this. */
-/** How often expire() looks whether the start logs need compacting. */
-const START_LOG_COMPACT_MS = 10_000;
 
 const DONE_PROMISE: Promise<void> = Promise.resolve();
 const TRUE: Promise<boolean> = Promise.resolve(true);
@@ -69,7 +66,6 @@ export class LmdbJobStore implements JobStore {
   readonly #lock: StoreLock;
   readonly #startLogs: StartLogs;
   readonly #releaseRejections: () => void;
-  #startLogsCompactedAtMs = 0;
   readonly #table: MemoryJobTable;
   readonly #ownerNames: string[];
   readonly #ownerIndexes = new Map<string, number>();
@@ -400,8 +396,7 @@ export class LmdbJobStore implements JobStore {
   }
 
   expire(nowMs: number, onExpired: (jobId: number, expiredAtMs: number) => void): Promise<number> {
-    if (nowMs - this.#startLogsCompactedAtMs >= START_LOG_COMPACT_MS) {
-      this.#startLogsCompactedAtMs = nowMs;
+    if (this.#startLogs.compactionDue(nowMs)) {
       this.#startLogs.compact((jobId) => this.#table.get(jobId, ANY_OWNER)?.state === 'pending');
     }
     let removed = 0;

@@ -280,7 +280,7 @@ export class RedisJobStore implements JobStore {
       }
       if (pairs.length / 2 < REMOVE_BATCH) break;
     }
-    await this.#compactStartLogs();
+    await this.#compactStartLogs(nowMs);
     return expired;
   }
 
@@ -399,8 +399,8 @@ export class RedisJobStore implements JobStore {
   }
 
   /** Drops the start-log entries of jobs this node no longer has pending (see StartLogs.compact). */
-  async #compactStartLogs(): Promise<void> {
-    if (this.#startLogs === null) return;
+  async #compactStartLogs(nowMs: number): Promise<void> {
+    if (this.#startLogs === null || !this.#startLogs.compactionDue(nowMs)) return;
     const claimed = (await this.#connection.command(['SMEMBERS', `${this.#prefix}cl:${this.#nodeId}`])) as Reply[];
     const pending = new Set(claimed.map(numberOf));
     this.#startLogs.compact((jobId) => pending.has(jobId));
