@@ -8,7 +8,7 @@ import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, rerunStoredJo
 import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
 import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
-import { ClusterIds, ClusterNode } from './cluster/index.js';
+import { ClusterIds, ClusterNode, ClusterWatches } from './cluster/index.js';
 import { LmdbJobStore } from './stores/lmdb/index.js';
 import { RedisJobStore } from './stores/redis/index.js';
 import { MemoryJobStore } from './stores/memory/index.js';
@@ -128,8 +128,11 @@ async function main(argv: readonly string[]): Promise<void> {
     logger.info(recovered, 'unfinished jobs of the last run picked up');
   }
   if (store instanceof RedisJobStore) {
+    const watches = new ClusterWatches({ store, tracker, recorder, logger });
+    tracker.setRemote(watches);
     clusterNode = await ClusterNode.start({
-      store, engine, recorder, url: options.clusterRedis!, capacity: options.threads * options.workerConcurrency, cancelLocal, logger,
+      store, engine, recorder, url: options.clusterRedis!, capacity: options.threads * options.workerConcurrency, cancelLocal, watches,
+      registerWebhook: (jobId, webhook) => webhooks?.register(jobId, webhook), logger,
     });
   }
   let sweeping = false;

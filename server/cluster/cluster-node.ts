@@ -4,6 +4,8 @@ import { ANY_OWNER } from '../auth/index.js';
 import { errorResult, recoverUnfinishedJobs, rerunStoredJob, type JobDetails, type JobRecorder } from '../jobs/index.js';
 import { RedisConnection, type RedisJobStore, type Reply } from '../stores/redis/index.js';
 import type { Logger } from 'pino';
+import type { WebhookRegistration } from '../jobs/index.js';
+import type { ClusterWatches } from './cluster-watches.js';
 
 /** A lease lasts this long unless renewed; a node renews it every RENEW_MS. */
 export const LEASE_MS = 10_000;
@@ -31,6 +33,10 @@ export interface ClusterNodeOptions {
   capacity: number;
   /** The local cancel (recorded, logged, timed): false when the engine does not hold the job. */
   cancelLocal: (jobId: number, reason: string) => boolean;
+  /** Watchers of jobs run elsewhere, and forwarding to other nodes' watchers of jobs run here. */
+  watches: ClusterWatches;
+  /** A job taken here from the queue or a lost node registered a webhook: this node delivers its events. */
+  registerWebhook: (jobId: number, webhook: WebhookRegistration) => void;
   logger: Logger;
 }
 
@@ -150,21 +156,31 @@ export class ClusterNode {
 
   /** Claims each entry (`[entryId, [field, value, ...]]`) and hands the jobs still unclaimed to the engine. */
   async #claimAll(entries: readonly Reply[]): Promise<void> {
-    const { store, engine, recorder, logger } = this.#options;
+    const { store, engine, recorder, watches, logger } = this.#options;
     this.#claiming += entries.length;
-    const claims = entries.map((entry) => {
-      const [entryId, fields] = entry as [Buffer, Reply[] | null];
-      const jobId = fields === null ? 0 : Number(String(fields[1]));
+    const jobIds = entries.map((entry) => {
+      const fields = (entry as Reply[])[1] as Reply[] | null;
+      return fields === null ? 0 : Number(String(fields[1]));
+    });
+    const claims = entries.map((entry, index) => {
+      const entryId = (entry as Reply[])[0] as Buffer;
+      const jobId = jobIds[index];
+      watches.claiming(jobId);
       return store.claimQueued({ entryId: String(entryId), jobId }).catch((error: Error) => {
         logger.warn({ err: error, jobId }, 'could not claim a queued job: another node takes it once its entry is stale');
         return null;
       });
     });
-    for (const claim of claims) {
+    for (const [index, claim] of claims.entries()) {
       const job = await claim;
       this.#claiming--;
-      if (job === null) continue;
+      if (job === null) {
+        watches.claimed(jobIds[index], []);
+        continue;
+      }
+      if (job.webhook !== null) this.#options.registerWebhook(job.jobId, job.webhook);
       const refused = rerunStoredJob(engine, recorder, job.jobId, job.createdAtMs, job.request);
+      watches.claimed(job.jobId, job.watchers);
       if (refused !== null) {
         logger.warn({ jobId: job.jobId, reason: refused.message }, 'a job taken from the shared queue could not run here');
         await store.finish(job.jobId, errorResult(refused), Date.now(), 'failed').catch(() => undefined);
@@ -193,6 +209,7 @@ export class ClusterNode {
           handled.push(cursor);
           const message = fieldsOf(fields);
           if (message.cancel !== undefined) this.#options.cancelLocal(Number(message.cancel), message.reason ?? '');
+          else this.#options.watches.handle(message);
         }
       }
       if (handled.length > 0) this.#inbox.command(['XDEL', key, ...handled]).catch(() => undefined);
@@ -214,9 +231,12 @@ export class ClusterNode {
       const reaped = await store.reap(REAP_BATCH);
       if (reaped === null) break;
       if (reaped.jobs.length === 0) continue;
+      for (const job of reaped.jobs) if (job.webhook !== null) this.#options.registerWebhook(job.jobId, job.webhook);
       const outcome = await recoverUnfinishedJobs(reaped.jobs.map((job) => ({
-        jobId: job.jobId, owner: '', createdAtMs: job.createdAtMs, request: job.request, keepNoBody: false, webhook: null, dispatched: true,
+        jobId: job.jobId, owner: '', createdAtMs: job.createdAtMs, request: job.request, keepNoBody: false, webhook: job.webhook, dispatched: true,
       })), store, engine, recorder, JOB_ENDINGS.nodeLost);
+      // The ones run again here: their watchers elsewhere hear from this node now (the failed ones' end told them).
+      for (const job of reaped.jobs) this.#options.watches.claimed(job.jobId, job.watchers);
       logger.warn({ lostNode: reaped.lostNode, ...outcome }, 'took over the jobs of a node whose lease lapsed');
     }
     // Entries a lost node had read and never claimed.

@@ -126,6 +126,11 @@ export class JobRecorder {
     return this.#stored.has(jobId);
   }
 
+  /** The stored job this process runs under `jobId`, from its submit until its final event was handled. */
+  runningStored(jobId: number): RunningStoredJob | undefined {
+    return this.#stored.get(jobId);
+  }
+
   /** SIGTERM: jobs cancelled from now on answer 503 (errorNum 30); results that finish are tracked for the drain. */
   startDraining(): void {
     this.#draining = true;

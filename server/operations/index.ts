@@ -1,6 +1,7 @@
 /** The long-running-operations surface over the same jobs: status, result, cancel, history, SSE, WebSocket, webhooks glue. */
 export { handlerHeaders, OperationSubmit, type SubmitIntent } from './operation-submit.js';
-export { DEFAULT_CANCEL_REASON, OperationTracker } from './operation-tracker.js';
+export { DEFAULT_CANCEL_REASON, OperationTracker, type OperationWatcher, type RemoteWatches } from './operation-tracker.js';
+export { isFinalEvent, type OperationEvent } from './operation-event.js';
 export { OperationWebhooks } from './operation-webhooks.js';
 export { OperationsApi, problemAnswer } from './operations-api.js';
 export { problem } from './problem.js';

@@ -155,7 +155,8 @@ export class OperationSubmit {
       type,
     };
     if (shared) job.shared = true;
-    if (job.webhook !== null) webhooks!.register(jobId, job.webhook);
+    // A shared job's webhook is registered by the node that takes it from the queue, which delivers its events.
+    if (job.webhook !== null && !shared) webhooks!.register(jobId, job.webhook);
     return store.add(job);
   }
 

@@ -27,6 +27,19 @@ export interface OperationNotifier {
   forgetAll(): void;
 }
 
+/**
+ * A cluster's way to watch an operation another node runs (server/cluster/remote-watches.ts):
+ * `watch` registers this node as a watcher in the shared store and says where the job is; that
+ * node then forwards the job's events (`OperationTracker.relay`) until it ends, and whichever
+ * node ends it has this one told (`relayEnded`).
+ */
+export interface RemoteWatches {
+  /** `here`: this node runs it (or is about to); `queued`: no node took it yet; `elsewhere`: another node runs it; `ended`: it is over. */
+  watch(jobId: number): Promise<'here' | 'queued' | 'elsewhere' | 'ended'>;
+  /** This node's last watcher of the job went away. */
+  unwatch(jobId: number): void;
+}
+
 /** Cancel requests kept for operations that ended (bounded: the oldest are forgotten first). */
 const ENDED_MEMORY = 100_000;
 /** The reason of a cancel that gave none, as the status body shows it. */
@@ -61,6 +74,8 @@ class LiveOperation {
   firstProgressAtMs = 0;
   firstProgressCurrent = 0;
   watchers: Set<OperationWatcher> | null = null;
+  /** In a cluster: another node runs the job and forwards its events here. */
+  remote = false;
 
   constructor(createdAtMs: number, startedAtMs: number) {
     this.createdAtMs = createdAtMs;
@@ -81,9 +96,15 @@ export class OperationTracker implements JobObserver {
   readonly #live = new Map<number, LiveOperation>();
   readonly #cancelRequests = new Map<number, CancelRequest>();
   #notifier: OperationNotifier | null = null;
+  #remote: RemoteWatches | null = null;
 
   constructor(isRunning: (jobId: number) => boolean) {
     this.#isRunning = isRunning;
+  }
+
+  /** A cluster node: operations other nodes run are watched through them. */
+  setRemote(remote: RemoteWatches): void {
+    this.#remote = remote;
   }
 
   setNotifier(notifier: OperationNotifier): void {
@@ -315,15 +336,110 @@ export class OperationTracker implements JobObserver {
   async watchCurrent(job: JobView, watcher: OperationWatcher, lastEventId: number, reread: () => Promise<JobView | undefined>): Promise<boolean> {
     const watching = this.watch(job, watcher, lastEventId, Date.now());
     if (watching !== null) return watching;
+    if (this.#remote !== null) return this.#watchRemote(job, watcher, lastEventId, reread);
     const fresh = await reread();
     return fresh !== undefined && this.watch(fresh, watcher, lastEventId, Date.now(), true) === true;
+  }
+
+  /**
+   * A pending job this node does not run, in a cluster: the watcher waits here while the node
+   * that runs it forwards its events, starting with its current state; a job still queued shows
+   * as PENDING now, and the node that takes it forwards from then on.
+   */
+  async #watchRemote(job: JobView, watcher: OperationWatcher, lastEventId: number, reread: () => Promise<JobView | undefined>): Promise<boolean> {
+    const live = this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs);
+    const first = live.watchers === null;
+    (live.watchers ??= new Set()).add(watcher);
+    if (!first) {
+      // Registered already: what was forwarded so far is the current state.
+      if (live.lastEventId > lastEventId || lastEventId === 0) watcher.push(this.#statusUpdate(job.jobId, live, Date.now()));
+      return true;
+    }
+    live.remote = true;
+    let where: Awaited<ReturnType<RemoteWatches['watch']>>;
+    try {
+      where = await this.#remote!.watch(job.jobId);
+    } catch (error) {
+      this.unwatch(job.jobId, watcher);
+      throw error;
+    }
+    if (where === 'ended') {
+      const fresh = await reread();
+      this.relayEnded(job.jobId, fresh);
+      return fresh?.state === 'pending';
+    }
+    // Run here after all (taken from the queue meanwhile): its events come from this engine.
+    if (where === 'here') live.remote = false;
+    if (where !== 'elsewhere' && live.watchers?.has(watcher) === true && (live.lastEventId > lastEventId || lastEventId === 0)) {
+      watcher.push(this.#statusUpdate(job.jobId, live, Date.now()));
+    }
+    return true;
+  }
+
+  /**
+   * An event of an operation another node runs, forwarded by that node: kept as the current
+   * state (progress, started) and sent to this node's watchers. Ids are times since the job was
+   * created (`nextEventId`), so they agree across nodes; one that would not increase is bumped.
+   */
+  relay(jobId: number, event: OperationEvent): void {
+    const live = this.#live.get(jobId);
+    if (live?.watchers == null || !live.remote) return;
+    if (event.id <= live.lastEventId) event.id = live.lastEventId + 1;
+    live.lastEventId = event.id;
+    if (event.status === 'PROCESSING' && live.startedAtMs === 0) live.startedAtMs = Date.parse(event.timestamp) || Date.now();
+    live.progress = event.progress;
+    this.#broadcast(live, event);
+  }
+
+  /**
+   * An operation another node ran has ended (`job`: as the store holds it now, undefined when it
+   * was removed): its final event goes to this node's watchers. Still pending (it was re-queued
+   * or retried meanwhile): they are registered again, with the node that has it now.
+   */
+  relayEnded(jobId: number, job: JobView | undefined): void {
+    const live = this.#live.get(jobId);
+    if (live?.watchers == null || !live.remote) return;
+    if (job?.state === 'pending') {
+      const watchers = [...live.watchers];
+      this.#live.delete(jobId);
+      for (const watcher of watchers) {
+        this.#watchRemote(job, watcher, live.lastEventId, async () => job).catch(() => undefined);
+      }
+      return;
+    }
+    this.#live.delete(jobId);
+    if (job === undefined) return;
+    const event = finalEvent(job, finalEventId(job, live.lastEventId), this.progressOf(job), finishedSummary(job));
+    this.#broadcast(live, event);
+  }
+
+  /**
+   * In a cluster, another node's watcher (`watcher` forwards to it) of a stored job this node
+   * runs: it gets the current state now, then every event, as a local watcher does.
+   */
+  watchHere(job: RunningStoredJob, watcher: OperationWatcher, nowMs: number): void {
+    const live = this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs);
+    if (live.startedAtMs === 0) live.startedAtMs = job.startedAtMs;
+    (live.watchers ??= new Set()).add(watcher);
+    watcher.push(this.#statusUpdate(job.jobId, live, nowMs));
+  }
+
+  /** In a cluster: a job this node's watchers watched elsewhere runs here now (taken over from a lost node). */
+  runsHere(jobId: number): void {
+    const live = this.#live.get(jobId);
+    if (live !== undefined) live.remote = false;
   }
 
   unwatch(jobId: number, watcher: OperationWatcher): void {
     const live = this.#live.get(jobId);
     if (live?.watchers == null) return;
     live.watchers.delete(watcher);
-    if (live.watchers.size === 0) live.watchers = null;
+    if (live.watchers.size > 0) return;
+    live.watchers = null;
+    if (live.remote) {
+      this.#live.delete(jobId);
+      this.#remote?.unwatch(jobId);
+    }
   }
 
   /**

@@ -74,9 +74,14 @@ export class OperationsApi {
         });
       });
     }
+    // uWS's request is gone once the store answered (Redis, LMDB off the cache): the headers a
+    // stream needs are read now.
+    const accept = action === 'stream' ? headerOf('accept') : '';
+    const lastEventId = action === 'stream' ? headerOf('last-event-id') : '';
+    const headersRead = (name: string): string => (name === 'accept' ? accept : name === 'last-event-id' ? lastEventId : '');
     answerWith(exchange, this.#options.store.get(jobId, caller), (job) => {
       if (job === undefined) return this.#missing(exchange, jobId, caller);
-      this.#act(exchange, method, rest, query, headerOf, action, job, caller);
+      this.#act(exchange, method, rest, query, headersRead, action, job, caller);
     });
   }
 

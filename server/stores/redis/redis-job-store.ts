@@ -43,7 +43,14 @@ export interface ClaimedJob {
   jobId: number;
   createdAtMs: number;
   request: StoredRequest;
+  /** Its `x-callback-url` registration: the node that runs it delivers its events. */
+  webhook: WebhookRegistration | null;
+  /** Nodes with watchers of it (SSE, WebSocket), to forward its events to. */
+  watchers: string[];
 }
+
+/** Where a job a node wants to watch is: see the `watch` script. */
+export type WatchPlace = 'ended' | 'queued' | 'here' | 'elsewhere';
 
 /** What `cancelRemote` did: nothing (not visible), nothing to do, the job's node told, or the caller's to cancel. */
 export type RemoteCancel = 'unknown' | 'done' | 'sent' | 'queued';
@@ -323,7 +330,24 @@ export class RedisJobStore implements JobStore {
     const reply = (await this.#run('claim', [this.#nodeId, entry.entryId, String(entry.jobId)])) as Reply[] | null;
     if (reply === null) return null;
     this.#attempts.set(entry.jobId, text(reply[2]));
-    return { jobId: entry.jobId, request: decodeRequest(reply[0] as Buffer), createdAtMs: numberOf(reply[1]) };
+    return claimedJob(entry.jobId, reply[0], reply[1], reply[3], reply[4]);
+  }
+
+  /** Registers this node as a watcher of a pending job (its node is told to forward its events). */
+  async watchRemote(jobId: number): Promise<WatchPlace> {
+    const [where] = (await this.#run('watch', [String(jobId), this.#nodeId])) as Reply[];
+    return text(where) as WatchPlace;
+  }
+
+  /** This node's last watcher of the job went away. */
+  async unwatchRemote(jobId: number): Promise<void> {
+    await this.#run('unwatch', [String(jobId), this.#nodeId]);
+  }
+
+  /** Appends each `[field, value, ...]` message to `node`'s inbox (pipelined: one round trip for a batch). */
+  async tell(node: string, messages: ReadonlyArray<ReadonlyArray<string>>): Promise<void> {
+    const key = `${this.#prefix}in:${node}`;
+    await Promise.all(messages.map((fields) => this.#connection.command(['XADD', key, 'MAXLEN', '~', '10000', '*', ...fields])));
   }
 
   /** A client's cancel of a job this node's engine does not hold. */
@@ -353,9 +377,9 @@ export class RedisJobStore implements JobStore {
     if (text(lost) === '') return null;
     return {
       lostNode: text(lost),
-      jobs: (jobs as Reply[][]).map(([jobId, request, createdAtMs, attempt]) => {
+      jobs: (jobs as Reply[][]).map(([jobId, request, createdAtMs, attempt, webhook, watchers]) => {
         this.#attempts.set(numberOf(jobId), text(attempt));
-        return { jobId: numberOf(jobId), request: decodeRequest(request as Buffer), createdAtMs: numberOf(createdAtMs) };
+        return claimedJob(numberOf(jobId), request, createdAtMs, webhook, watchers);
       }),
     };
   }
@@ -432,6 +456,16 @@ function encodeRequest(request: StoredRequest): Buffer {
 function decodeRequest(bytes: Buffer): StoredRequest {
   const [method, path, query, headers, body, user] = unpack(bytes) as [string, string, string, string[], Uint8Array | null, StoredRequest['user']];
   return { method, path, query, headers, body: body === null ? null : plainBytes(body), user };
+}
+
+function claimedJob(jobId: number, request: Reply, createdAtMs: Reply, webhook: Reply, watchers: Reply): ClaimedJob {
+  return {
+    jobId,
+    request: decodeRequest(request as Buffer),
+    createdAtMs: numberOf(createdAtMs),
+    webhook: webhook === null ? null : decodeWebhook(webhook as Buffer),
+    watchers: ((watchers ?? []) as Reply[]).map(text),
+  };
 }
 
 function decodeWebhook(bytes: Buffer): WebhookRegistration {

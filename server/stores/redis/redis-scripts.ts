@@ -22,7 +22,9 @@
  *   P cl:NODE         SET   pending jobs a node claimed (runs, or will run)
  *   P q               STREAM the shared queue: entries `id ID` of stored jobs no node claimed yet,
  *                           read by the consumer group `workers` (one consumer per node)
- *   P in:NODE         STREAM a node's inbox: `cancel ID reason` for jobs it runs
+ *   P in:NODE         STREAM a node's inbox: `cancel ID reason` and `watch|unwatch ID node N` for
+ *                           jobs it runs, `ev ID e EVENT` (JSON) and `ended ID` for jobs it watches
+ *   P w:ID            SET   nodes with watchers (SSE, WebSocket) of a pending job: told `ended` when it ends
  *   P nodes           ZSET  each live node's lease: when it runs out, in Redis's own clock (ms)
  *
  * Numbers are handled as the strings they arrive as; a computed one is formatted with `S`
@@ -61,6 +63,13 @@ local function toFinished(id, owner, t, retention)
   local r = tonumber(retention or '0')
   if r > 0 then redis.call('ZADD', P .. 'exp', S(t + r), id) end
 end
+local function tell(node, ...) redis.call('XADD', P .. 'in:' .. node, 'MAXLEN', '~', '10000', '*', ...) end
+-- The job ended (or was removed): every node watching it hears so and sends its final event.
+local function endWatches(id)
+  local w = P .. 'w:' .. id
+  for _, node in ipairs(redis.call('SMEMBERS', w)) do tell(node, 'ended', id) end
+  redis.call('DEL', w)
+end
 local function removeJob(id, expiredAt)
   local k = jkey(id)
   local f = redis.call('HMGET', k, 'o', 'st', 'n')
@@ -78,6 +87,7 @@ local function removeJob(id, expiredAt)
   end
   if redis.call('HINCRBY', P .. 'own', owner, -1) <= 0 then redis.call('HDEL', P .. 'own', owner) end
   redis.call('DECR', P .. 'n')
+  if pending(st) then endWatches(id) end
   redis.call('SREM', P .. 'wh', id)
   redis.call('HSET', P .. 'gone', id, owner .. '|' .. expiredAt)
   if redis.call('LPUSH', P .. 'gonel', id) > ${GONE_CAPACITY} then
@@ -172,6 +182,7 @@ if to ~= 'f' then redis.call('HDEL', k, 'rq') end
 moveStatus(id, f[1], f[2], to)
 toFinished(id, f[1], t, f[3])
 if f[5] and f[5] ~= '' then redis.call('SREM', P .. 'cl:' .. f[5], id) end
+endWatches(id)
 return 1`,
 
   /**
@@ -193,6 +204,7 @@ if ARGV[4] ~= '' then redis.call('HSET', k, 'dt', ARGV[4]) end
 moveStatus(id, f[1], f[2], 'x')
 toFinished(id, f[1], t, f[3])
 if f[4] and f[4] ~= '' then redis.call('SREM', P .. 'cl:' .. f[4], id) end
+endWatches(id)
 return {1, 1, f[4]}`,
 
   /**
@@ -205,12 +217,12 @@ local f = redis.call('HMGET', jkey(id), 'o', 'st', 'n')
 if not f[1] or not visible(f[1], ARGV[4], ARGV[5]) then return {0, '', ''} end
 if not pending(f[2]) then return {1, 'done', f[3] or ''} end
 if not f[3] or f[3] == '' then return {1, 'queued', ''} end
-redis.call('XADD', P .. 'in:' .. f[3], 'MAXLEN', '~', '10000', '*', 'cancel', id, 'reason', ARGV[3])
+tell(f[3], 'cancel', id, 'reason', ARGV[3])
 return {1, 'sent', f[3]}`,
 
   /**
-   * node, entryId, jobId → {request, created, attempt} when the job is still pending and no node
-   * claimed it: now claimed by this node; nil otherwise. The queue entry is acknowledged and
+   * node, entryId, jobId → {request, created, attempt, webhook|false, {watching nodes}} when the
+   * job is still pending and no node claimed it: now claimed by this node; nil otherwise. The queue entry is acknowledged and
    * deleted either way, in the same step, so no job is taken twice.
    */
   claim: `
@@ -218,12 +230,36 @@ local node, id = ARGV[2], ARGV[4]
 redis.call('XACK', P .. 'q', 'workers', ARGV[3])
 redis.call('XDEL', P .. 'q', ARGV[3])
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'st', 'n', 'rq', 'c')
+local f = redis.call('HMGET', k, 'st', 'n', 'rq', 'c', 'wh')
 if f[1] ~= 'q' or (f[2] and f[2] ~= '') then return false end
 redis.call('HSET', k, 'n', node)
 local attempt = redis.call('HINCRBY', k, 'a', 1)
 redis.call('SADD', P .. 'cl:' .. node, id)
-return {f[3], f[4], attempt}`,
+return {f[3], f[4], attempt, f[5] or false, redis.call('SMEMBERS', P .. 'w:' .. id)}`,
+
+  /**
+   * id, node → {where, running node}: registers the node as a watcher of a pending job. where:
+   * 'ended' (gone or finished: nothing registered), 'queued' (no node took it), 'here' (the
+   * caller runs it), 'elsewhere' (that node's inbox got 'watch': it forwards the events).
+   */
+  watch: `
+local id, node = ARGV[2], ARGV[3]
+local f = redis.call('HMGET', jkey(id), 'st', 'n')
+if not f[1] or not pending(f[1]) then return {'ended', ''} end
+redis.call('SADD', P .. 'w:' .. id, node)
+local owner = f[2] or ''
+if owner == '' then return {'queued', ''} end
+if owner == node then return {'here', owner} end
+tell(owner, 'watch', id, 'node', node)
+return {'elsewhere', owner}`,
+
+  /** id, node → 1: the node's last watcher of the job went away; the node running it stops forwarding. */
+  unwatch: `
+local id, node = ARGV[2], ARGV[3]
+redis.call('SREM', P .. 'w:' .. id, node)
+local owner = redis.call('HGET', jkey(id), 'n')
+if owner and owner ~= '' and owner ~= node then tell(owner, 'unwatch', id, 'node', node) end
+return 1`,
 
   /** node, leaseMs → Redis's time (ms): the node's lease runs until then + leaseMs */
   lease: `
@@ -236,7 +272,7 @@ return S(now)`,
 return redis.call('ZREM', P .. 'nodes', ARGV[2])`,
 
   /**
-   * reaper, batch → {lost node|'', {id, request, created, attempt}...}: takes the pending jobs of
+   * reaper, batch → {lost node|'', {id, request, created, attempt, webhook|false, {watching nodes}}...}: takes the pending jobs of
    * one node whose lease lapsed over to the reaper (attempt + 1: the lost node's late finish is
    * refused), queued again; the reaper runs the idempotent ones and fails the others. The lost
    * node leaves the lease set once it has no job left.
@@ -251,13 +287,13 @@ local out = {lost}
 for _, id in ipairs(redis.call('SRANDMEMBER', claimed, tonumber(ARGV[3]))) do
   redis.call('SREM', claimed, id)
   local k = jkey(id)
-  local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'c')
+  local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'c', 'wh')
   if pending(f[2]) then
     if f[2] == 'r' then moveStatus(id, f[1], 'r', 'q') end
     redis.call('HSET', k, 'st', 'q', 's', '0', 'n', reaper)
     local attempt = redis.call('HINCRBY', k, 'a', 1)
     redis.call('SADD', P .. 'cl:' .. reaper, id)
-    out[#out + 1] = {id, f[3], f[4], attempt}
+    out[#out + 1] = {id, f[3], f[4], attempt, f[5] or false, redis.call('SMEMBERS', P .. 'w:' .. id)}
   end
 end
 if redis.call('SCARD', claimed) == 0 then
