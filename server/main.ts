@@ -129,7 +129,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (store instanceof RedisJobStore) {
     const watches = new ClusterWatches({ store, tracker, recorder, logger });
-    tracker.setRemote(watches);
+    tracker.setRemote(watches, (jobId) => watches.liveChanged(jobId));
     clusterNode = await ClusterNode.start({
       store, engine, recorder, url: options.clusterRedis!, capacity: options.threads * options.workerConcurrency, cancelLocal, watches,
       registerWebhook: (jobId, webhook) => webhooks?.register(jobId, webhook), logger,

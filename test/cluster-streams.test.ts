@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TestCluster } from './helpers/cluster.js';
-import { delay, request } from './helpers/http.js';
+import { delay, request, waitFor } from './helpers/http.js';
 import { fetchWhenFinished, storeJob, waitForRunningJobs } from './helpers/jobs.js';
-import { call, submitOperation } from './helpers/operations.js';
+import { call, getOperation, submitOperation, waitForFinal } from './helpers/operations.js';
 import { SseClient, type SseEvent } from './helpers/sse-client.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 import { TestWebSocket } from './helpers/websocket-client.js';
@@ -69,6 +69,19 @@ test('SSE at B for an operation running on A: progress as A reports it, resumed 
   assert.equal(final.event, 'completed');
   assert.equal(dataOf(final).progress?.current, 8, 'the final event carries the last progress');
   assert.ok(events.slice(0, -1).every((event) => event.event === 'status-update'), events.map((event) => event.event).join(', '));
+  assert.equal(await nodeThatRan(b.url, operation.operationId), 'node-a');
+});
+
+test('the status at B of an operation running on A shows the progress A reports', async () => {
+  const [a, b] = cluster.nodes;
+  const operation = await submitOperation(a.url, '/_admin/steps?count=20&ms=100');
+  const status = await waitFor('progress at B', async () => {
+    const { body } = await getOperation(b.url, operation.operationId);
+    return body.status === 'PROCESSING' && (body.progress?.current ?? 0) >= 2 ? body : undefined;
+  });
+  assert.equal(status.progress?.total, 20);
+  assert.match(String(status.progress?.message), /^step \d+ of 20$/);
+  await waitForFinal(b.url, operation.operationId);
   assert.equal(await nodeThatRan(b.url, operation.operationId), 'node-a');
 });
 

@@ -4,6 +4,8 @@ import type { JobRecorder } from '../jobs/index.js';
 import { isFinalEvent, type OperationEvent, type OperationTracker, type OperationWatcher, type RemoteWatches } from '../operations/index.js';
 import type { RedisJobStore, WatchPlace } from '../stores/redis/index.js';
 
+/** A running job's live details (progress, log) reach the store at most this often, for other nodes' status answers. */
+const LIVE_WRITE_MS = 250;
 /** Events one forwarder holds while Redis is slow; beyond, log lines are dropped (status updates coalesce anyway). */
 const MAX_QUEUED_EVENTS = 1_000;
 
@@ -59,6 +61,9 @@ export class ClusterWatches implements RemoteWatches {
   #flushing = false;
   /** Jobs being claimed here, and nodes that asked to watch them before they reached the engine. */
   readonly #claiming = new Map<number, Set<string>>();
+  /** Running jobs whose live details changed since they were last written. */
+  readonly #liveChanged = new Set<number>();
+  #liveTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ClusterWatchesOptions) {
     this.#options = options;
@@ -99,6 +104,25 @@ export class ClusterWatches implements RemoteWatches {
   }
 
   // The running node's side.
+
+  /** A job this node runs reported progress or logged: written to the store on the next tick of LIVE_WRITE_MS. */
+  liveChanged(jobId: number): void {
+    this.#liveChanged.add(jobId);
+    if (this.#liveTimer !== null) return;
+    this.#liveTimer = setTimeout(() => this.#writeLive(), LIVE_WRITE_MS);
+    this.#liveTimer.unref();
+  }
+
+  #writeLive(): void {
+    this.#liveTimer = null;
+    const { store, tracker, logger } = this.#options;
+    for (const jobId of this.#liveChanged) {
+      const details = tracker.liveDetailsOf(jobId);
+      if (details === null) continue;
+      store.writeLive(jobId, details).catch((error: Error) => logger.debug({ err: error, jobId }, 'could not write a job\'s progress'));
+    }
+    this.#liveChanged.clear();
+  }
 
   /** The cluster node is about to claim `jobId`: a watch request arriving before the job reaches the engine waits for it. */
   claiming(jobId: number): void {

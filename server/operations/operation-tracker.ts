@@ -97,14 +97,34 @@ export class OperationTracker implements JobObserver {
   readonly #cancelRequests = new Map<number, CancelRequest>();
   #notifier: OperationNotifier | null = null;
   #remote: RemoteWatches | null = null;
+  #onLiveChange: ((jobId: number) => void) | null = null;
 
   constructor(isRunning: (jobId: number) => boolean) {
     this.#isRunning = isRunning;
   }
 
-  /** A cluster node: operations other nodes run are watched through them. */
-  setRemote(remote: RemoteWatches): void {
+  /**
+   * A cluster node: operations other nodes run are watched through them, and `onLiveChange`
+   * hears of each change of a running job's progress, log or attempts (`liveDetailsOf`), so
+   * that other nodes can answer its status.
+   */
+  setRemote(remote: RemoteWatches, onLiveChange: (jobId: number) => void): void {
     this.#remote = remote;
+    this.#onLiveChange = onLiveChange;
+  }
+
+  /** What another node shows of a pending job this one runs: its progress, log and earlier attempts; null when it has none. */
+  liveDetailsOf(jobId: number): JobDetails | null {
+    const live = this.#live.get(jobId);
+    if (live === undefined || live.remote || !this.#isRunning(jobId)) return null;
+    return {
+      progress: live.reported == null ? null : storedProgress(live.reported),
+      warnings: null,
+      logs: live.log?.stored() ?? null,
+      attempts: live.attempts,
+      cancel: null,
+      failure: null,
+    };
   }
 
   setNotifier(notifier: OperationNotifier): void {
@@ -131,12 +151,14 @@ export class OperationTracker implements JobObserver {
     const event = this.#statusUpdate(jobId, live, nowMs);
     if (live.watchers !== null) this.#broadcast(live, event);
     this.#notifier?.notify(jobId, event);
+    this.#onLiveChange?.(jobId);
   }
 
   /** Lines the job logged: kept (bounded) until it ends, then stored with it; watchers see them as `log` events. */
   onLog(job: RunningStoredJob, batch: JobLogBatch, nowMs: number): void {
     const live = this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs);
     (live.log ??= new OperationLog()).add(batch);
+    this.#onLiveChange?.(job.jobId);
     if (live.watchers === null || batch.lines.length === 0) return;
     live.lastEventId = nextEventId(live.lastEventId, live.createdAtMs, nowMs);
     this.#broadcast(live, {
@@ -163,6 +185,7 @@ export class OperationTracker implements JobObserver {
     };
     if (live.watchers !== null) this.#broadcast(live, event);
     this.#notifier?.notify(job.jobId, event);
+    this.#onLiveChange?.(job.jobId);
   }
 
   /**
@@ -263,7 +286,12 @@ export class OperationTracker implements JobObserver {
    * job did); null when it never reported any.
    */
   progressOf(job: JobView): ProgressView | null {
-    if (job.state === 'pending') return this.#live.get(job.jobId)?.progress ?? null;
+    if (job.state === 'pending') {
+      const live = this.#live.get(job.jobId)?.progress;
+      if (live != null) return live;
+      // Run by another node of a cluster: as it last wrote it.
+      return job.details?.progress == null ? null : progressView(job.details.progress);
+    }
     const stored = job.details?.progress;
     return stored == null ? null : progressView(stored, { status: operationStatus(job), atMs: job.finishedAtMs });
   }
@@ -272,14 +300,14 @@ export class OperationTracker implements JobObserver {
   logOf(job: JobView): { lines: readonly JobLogLine[]; truncated: boolean } | null {
     if (job.state === 'pending') {
       const log = this.#live.get(job.jobId)?.log;
-      return log === undefined || log === null ? null : log.stored();
+      return log === undefined || log === null ? job.details?.logs ?? null : log.stored();
     }
     return job.details?.logs ?? null;
   }
 
   /** The attempts that failed before the current or last one; null when it ran once. */
   attemptsOf(job: JobView): readonly AttemptRecord[] | null {
-    if (job.state === 'pending') return this.#live.get(job.jobId)?.attempts ?? null;
+    if (job.state === 'pending') return this.#live.get(job.jobId)?.attempts ?? job.details?.attempts ?? null;
     return job.details?.attempts ?? null;
   }
 

@@ -339,6 +339,11 @@ export class RedisJobStore implements JobStore {
     return text(where) as WatchPlace;
   }
 
+  /** The live details (progress, log) of a job this node runs, for status answers at other nodes; false once it ended or moved. */
+  async writeLive(jobId: number, details: JobDetails): Promise<boolean> {
+    return (await this.#run('live', [String(jobId), pack(details), ...this.#fence(jobId)])) === 1;
+  }
+
   /** This node's last watcher of the job went away. */
   async unwatchRemote(jobId: number): Promise<void> {
     await this.#run('unwatch', [String(jobId), this.#nodeId]);
@@ -503,10 +508,11 @@ function summaryFrom(jobId: number, fields: Reply[]): JobSummary {
   };
 }
 
-/** A view from VIEW_FIELDS: the summary's, then `rh rb dt`. */
+/** A view from VIEW_FIELDS: the summary's, then `rh rb dt ld`; a pending job's details are the live ones its node wrote. */
 function viewOf(jobId: number, fields: Reply[]): JobView {
   const summary = summaryFrom(jobId, fields.slice(0, SUMMARY_WIDTH));
-  const [statusAndHeaders, body, details] = fields.slice(SUMMARY_WIDTH);
+  const [statusAndHeaders, body, stored, live] = fields.slice(SUMMARY_WIDTH);
+  const details = summary.state === 'pending' ? live ?? null : stored;
   let result: StoredResult | null = null;
   if (summary.state === 'done' && statusAndHeaders !== null) {
     const [status, headers] = unpack(statusAndHeaders as Buffer) as [number, string[]];

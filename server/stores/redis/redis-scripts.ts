@@ -8,7 +8,8 @@
  * Key layout (P = prefix):
  *   P j:ID            HASH  one job: o owner, c created, s started, f finished, st status, oc outcome,
  *                           r retention, t type, nb no-body, rq request, rh status+headers, rb body,
- *                           dt details, wh webhook, n node that runs it, a attempt
+ *                           dt details, wh webhook, n node that runs it, a attempt,
+ *                           ld live details of a pending job (progress, log), written by its node
  *   P s:ST, P s:ST:OWNER   ZSET  ids by status (score = id): q queued, r running, c completed,
  *                           f failed (and timed out), x cancelled, w completed with errors
  *   P fin, P fin:OWNER ZSET  finished jobs by finish time (DELETE /_api/job/expired)
@@ -110,7 +111,7 @@ end
 `;
 
 /** The fields of a job view, in the order GET and TAKE answer them. */
-export const VIEW_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't', 'rh', 'rb', 'dt'] as const;
+export const VIEW_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't', 'rh', 'rb', 'dt', 'ld'] as const;
 /** The fields of a history entry (a view without result and details). */
 export const SUMMARY_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't'] as const;
 
@@ -178,6 +179,7 @@ local t = finishedAt(ARGV[3])
 redis.call('HSET', k, 'st', to, 'f', S(t), 'oc', oc, 'rh', ARGV[5])
 if ARGV[7] == '1' and f[4] ~= '1' then redis.call('HSET', k, 'rb', ARGV[6]) end
 if ARGV[8] ~= '' then redis.call('HSET', k, 'dt', ARGV[8]) end
+redis.call('HDEL', k, 'ld')
 if to ~= 'f' then redis.call('HDEL', k, 'rq') end
 moveStatus(id, f[1], f[2], to)
 toFinished(id, f[1], t, f[3])
@@ -201,6 +203,7 @@ if fenced(ARGV[5], ARGV[6], f[4], f[5]) then return {1, 0, f[4]} end
 local t = finishedAt(ARGV[3])
 redis.call('HSET', k, 'st', 'x', 'f', S(t))
 if ARGV[4] ~= '' then redis.call('HSET', k, 'dt', ARGV[4]) end
+redis.call('HDEL', k, 'ld')
 moveStatus(id, f[1], f[2], 'x')
 toFinished(id, f[1], t, f[3])
 if f[4] and f[4] ~= '' then redis.call('SREM', P .. 'cl:' .. f[4], id) end
@@ -267,6 +270,14 @@ local now = nowMs()
 redis.call('ZADD', P .. 'nodes', S(now + tonumber(ARGV[3])), ARGV[2])
 return S(now)`,
 
+  /** id, details, node, attempt → 1 when written: the live progress and log of a job the node runs, for the other nodes' status answers */
+  live: `
+local k = jkey(ARGV[2])
+local f = redis.call('HMGET', k, 'st', 'n', 'a')
+if not pending(f[1]) or fenced(ARGV[4], ARGV[5], f[2], f[3]) then return 0 end
+redis.call('HSET', k, 'ld', ARGV[3])
+return 1`,
+
   /** node → 1; a node that stops cleanly gives its lease up */
   unlease: `
 return redis.call('ZREM', P .. 'nodes', ARGV[2])`,
@@ -308,7 +319,7 @@ local id = ARGV[2]
 local k = jkey(id)
 local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'dt')
 if (f[2] ~= 'f' and f[2] ~= 'x') or not f[3] then return false end
-redis.call('HDEL', k, 'rh', 'rb', 'dt', 'oc')
+redis.call('HDEL', k, 'rh', 'rb', 'dt', 'oc', 'ld')
 redis.call('HSET', k, 'st', 'q', 's', '0', 'f', '0', 'n', ARGV[4])
 local attempt = redis.call('HINCRBY', k, 'a', 1)
 redis.call('ZREM', P .. 'fin', id)
