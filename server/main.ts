@@ -6,7 +6,7 @@ import { HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
 import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, rerunStoredJob, UserLimits, type JobStore } from './jobs/index.js';
 import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
-import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks } from './operations/index.js';
+import { OperationsApi, OperationSubmit, OperationTracker, OperationWebhooks, storedRequestOf } from './operations/index.js';
 import { OptionsError, parseServerOptions, renderHelp, type ServerOptions } from './options.js';
 import { ClusterIds, ClusterNode, ClusterWatches } from './cluster/index.js';
 import { LmdbJobStore } from './stores/lmdb/index.js';
@@ -122,6 +122,7 @@ async function main(argv: readonly string[]): Promise<void> {
     operations: { api, submit, tracker }, limits, recorder, jobLog, cancelJob,
     storedJobId: clusterIds === null ? undefined : () => clusterIds.take(),
     shareStored: clusterIds === null ? undefined : () => clusterNode !== null && !clusterNode.hasFreeCapacity(),
+    shareFire: store instanceof RedisJobStore ? (request) => store.shareFire(storedRequestOf(request)) : undefined,
   });
   if (recovery.unfinished.length > 0) {
     const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);

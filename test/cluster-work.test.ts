@@ -32,6 +32,22 @@ test('idle nodes run the jobs submitted to a busy one; the result says which nod
   assert.ok(ranOn.has('node-b') || ranOn.has('node-c'), `the others ran on idle nodes: ${[...ranOn]}`);
 });
 
+test('fire-and-forget requests to a busy node run on the idle ones', async () => {
+  const [a, b, c] = cluster.nodes;
+  const done = async (node: typeof a): Promise<number> => metricValue(await scrapeMetrics(node.url), 'arangojobs_job_transitions_total', { kind: 'done' });
+  const blocker = await storeJob(a.url, 'GET', '/_admin/sleep?duration=1.5');
+  await waitForRunningJobs(a.url, 1);
+  const before = await done(b) + await done(c);
+  const doneAtA = await done(a);
+  for (let index = 0; index < 4; index++) {
+    const fired = await request(a.url, 'GET', '/_admin/sleep?duration=0.05', { headers: { 'x-arango-async': 'true' } });
+    assert.equal(fired.status, 202);
+  }
+  await waitFor('B and C ran the four', async () => (await done(b) + await done(c) >= before + 4 ? true : undefined));
+  assert.equal(await done(a), doneAtA, 'A, busy, ran none of them');
+  assert.equal((await fetchWhenFinished(b.url, blocker)).status, 200);
+});
+
 test('cancel at C of a never-yielding job running on A stops it, and A runs jobs again', async () => {
   const [a, , c] = cluster.nodes;
   const jobId = await storeJob(a.url, 'GET', '/_admin/spin?duration=60');

@@ -150,13 +150,29 @@ export class ClusterNode {
         continue;
       }
       if (reply === null) continue;
-      for (const entries of streamEntries(reply)) await this.#claimAll(entries);
+      for (const entries of streamEntries(reply)) {
+        // A read waits up to BLOCK_MS: jobs this node took on meanwhile (its own submissions)
+        // may have filled the room it asked for. What does not fit goes back to the queue, for
+        // a node with a free worker, rather than wait here behind them.
+        const room = Math.max(0, this.#options.capacity - this.#held());
+        if (entries.length > room) this.#giveBack(entries.slice(room));
+        await this.#claimAll(entries.slice(0, room));
+      }
     }
   }
 
-  /** Claims each entry (`[entryId, [field, value, ...]]`) and hands the jobs still unclaimed to the engine. */
-  async #claimAll(entries: readonly Reply[]): Promise<void> {
+  /**
+   * Claims each entry (`[entryId, [field, value, ...]]`) and hands the jobs still unclaimed to
+   * the engine: `id ID` a stored job, `f REQUEST` a fire-and-forget request.
+   */
+  async #claimAll(read: readonly Reply[]): Promise<void> {
     const { store, engine, recorder, watches, logger } = this.#options;
+    const entries: Reply[] = [];
+    for (const entry of read) {
+      const fields = (entry as Reply[])[1] as Reply[] | null;
+      if (fields !== null && String(fields[0]) === 'f') this.#runFire(String((entry as Reply[])[0]), fields[1] as Buffer);
+      else entries.push(entry);
+    }
     this.#claiming += entries.length;
     const jobIds = entries.map((entry) => {
       const fields = (entry as Reply[])[1] as Reply[] | null;
@@ -186,6 +202,35 @@ export class ClusterNode {
         await store.finish(job.jobId, errorResult(refused), Date.now(), 'failed').catch(() => undefined);
       }
     }
+  }
+
+  #giveBack(entries: readonly Reply[]): void {
+    for (const entry of entries) {
+      const [entryId, fields] = entry as [Buffer, Reply[] | null];
+      if (fields === null) continue;
+      this.#options.store.giveBack(String(entryId), String(fields[0]), fields[1] as Buffer)
+        .catch((error: Error) => this.#options.logger.warn({ err: error }, 'could not give a queue entry back: another node takes it once it is stale'));
+    }
+  }
+
+  /** A fire-and-forget request from the shared queue: run here once taken (at most once: a node lost after taking it loses it). */
+  #runFire(entryId: string, bytes: Buffer): void {
+    const { store, engine, logger } = this.#options;
+    this.#claiming++;
+    store.takeFire(entryId, bytes).then((request) => {
+      this.#claiming--;
+      if (request === null) return;
+      const match = engine.routes.match(request.method, request.path);
+      if (match.kind !== 'found') return logger.warn({ method: request.method, path: request.path }, 'a fire-and-forget request from the shared queue has no route here');
+      try {
+        engine.submit(match.routeIndex, { ...request, user: request.user ?? null }, true);
+      } catch (error) {
+        logger.warn({ err: error, path: request.path }, 'a fire-and-forget request from the shared queue could not run here');
+      }
+    }, (error: Error) => {
+      this.#claiming--;
+      logger.warn({ err: error }, 'could not take a fire-and-forget request: another node takes it once its entry is stale');
+    });
   }
 
   async #readInbox(): Promise<void> {

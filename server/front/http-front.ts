@@ -29,6 +29,12 @@ export interface HttpFrontOptions {
   storedJobId?: () => number;
   /** A cluster node: true when a stored job should go to the shared queue (no free worker here) rather than run here. */
   shareStored?: () => boolean;
+  /**
+   * A cluster node: puts a fire-and-forget request into the shared queue (when `shareStored`
+   * says so); rejects with `ERR_QUEUE_FULL` when that is full, or when Redis is out of reach
+   * (the request then runs here).
+   */
+  shareFire?: (request: SubmitRequest) => Promise<void>;
 }
 
 const NO_HEADERS: string[] = [];
@@ -93,6 +99,7 @@ export class HttpFront {
   readonly #jobLog: JobLog;
   readonly #storedJobId: () => number;
   readonly #shareStored: () => boolean;
+  readonly #shareFire: ((request: SubmitRequest) => Promise<void>) | null;
   /** What handlers see as `ctx.user`, one frozen object per caller. */
   readonly #jobUsers = new Map<string, JobUser>();
   #listenSocket: us_listen_socket | null = null;
@@ -111,6 +118,7 @@ export class HttpFront {
     this.#jobLog = options.jobLog;
     this.#storedJobId = options.storedJobId ?? (() => this.#engine.reserveJobId());
     this.#shareStored = options.shareStored ?? (() => false);
+    this.#shareFire = options.shareFire ?? null;
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#store, options.operations.tracker, (authorization, clientAddress) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
@@ -280,6 +288,27 @@ export class HttpFront {
       }
     }
     if (mode === MODE_STORE) return this.#writeAhead(plan);
+    if (mode === MODE_FIRE && this.#shareFire !== null && this.#shareStored()) return this.#fireShared(plan);
+    this.#submitNow(plan);
+  }
+
+  /** Fire and forget with no free worker here: into the shared queue, for a node that has one; run here when Redis is out of reach. */
+  #fireShared(plan: SubmitPlan): void {
+    const { exchange, mode } = plan;
+    this.#shareFire!(plan.request).then(() => {
+      exchange.send(202, NO_HEADERS, null);
+      this.#metrics.countRequest(mode, 202);
+    }, (error: unknown) => {
+      const mapped = errorFromEngine(error);
+      if (mapped !== undefined) return this.#inlineError(exchange, mapped, mapped.message, mode);
+      if (!exchange.aborted) this.#submitNow(plan);
+    });
+  }
+
+  /** Hands a blocking or fire-and-forget job to this node's engine. */
+  #submitNow(plan: SubmitPlan): void {
+    const { exchange, mode, caller } = plan;
+    const limits = this.#limits;
     let jobId: number;
     try {
       jobId = this.#engine.submit(plan.routeIndex, plan.request, mode === MODE_FIRE);
@@ -323,8 +352,8 @@ export class HttpFront {
     const shared = this.#shareStored();
     submit.record(jobId, nowMs, plan.intent!, caller, plan.request, plan.arangoStore, exchange.head, type, shared).then(() => {
       if (shared) {
-        // In the shared queue: the node with a free worker that takes it runs it.
-        if (this.#limits.enabled) this.#limits.submitted(jobId, caller.username);
+        // In the shared queue: the node with a free worker that takes it runs it. (The user's
+        // share of the queue, --server.max-queued-per-user, counts this node's engine queue.)
         if (this.#jobLog.enabled) this.#logSubmitted(plan, jobId);
         return submit.accepted(jobId, nowMs, plan.intent!, caller, plan.arangoStore, type).then((answer) => this.#answer(exchange, answer, mode));
       }

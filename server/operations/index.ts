@@ -1,5 +1,5 @@
 /** The long-running-operations surface over the same jobs: status, result, cancel, history, SSE, WebSocket, webhooks glue. */
-export { handlerHeaders, OperationSubmit, type SubmitIntent } from './operation-submit.js';
+export { handlerHeaders, OperationSubmit, storedRequestOf, type SubmitIntent } from './operation-submit.js';
 export { DEFAULT_CANCEL_REASON, OperationTracker, type OperationWatcher, type RemoteWatches } from './operation-tracker.js';
 export { isFinalEvent, type OperationEvent } from './operation-event.js';
 export { OperationWebhooks } from './operation-webhooks.js';

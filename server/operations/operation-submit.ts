@@ -1,7 +1,7 @@
 import type { SubmitRequest } from '../../engine/index.js';
 import type { Caller } from '../auth/index.js';
 import { JSON_TYPE, type Answer } from '../http/index.js';
-import type { JobStore, JobView, NewJob, WebhookRegistration } from '../jobs/index.js';
+import type { JobStore, JobView, NewJob, StoredRequest, WebhookRegistration } from '../jobs/index.js';
 import { parseWebhookEvents, webhookSecretProblem, type WebhookEvent } from '../webhooks/index.js';
 import { requestFingerprint } from './request-fingerprint.js';
 import type { OperationsApi } from './operations-api.js';
@@ -146,7 +146,7 @@ export class OperationSubmit {
       owner: caller.username,
       createdAtMs: nowMs,
       retentionMs: arangoStore && !intent.respondAsync ? 0 : retentionMs,
-      request: { method: request.method, path: request.path, query: request.query, headers: withoutSecrets(request.headers), body: request.body, user: request.user ?? null },
+      request: storedRequestOf(request),
       keepNoBody: head,
       idempotency: intent.idempotencyKey === null
         ? null
@@ -188,8 +188,10 @@ export function handlerHeaders(intent: SubmitIntent | null, headers: string[]): 
   return intent === null || intent.callbackSecret === null ? headers : withoutHeaders(headers, CALLBACK_SECRET_ONLY);
 }
 
-function withoutSecrets(headers: string[]): string[] {
-  return withoutHeaders(headers, SECRET_HEADERS);
+/** A request as a store (or the cluster's shared queue) keeps it: without credentials; the handler gets `ctx.user` instead. */
+export function storedRequestOf(request: SubmitRequest): StoredRequest {
+  const { method, path, query, body } = request;
+  return { method, path, query, headers: withoutHeaders(request.headers, SECRET_HEADERS), body, user: request.user ?? null };
 }
 
 function withoutHeaders(headers: string[], names: ReadonlySet<string>): string[] {

@@ -24,7 +24,7 @@ export class TestCluster {
     const prefix = `test${process.pid}-${++clusterCount}`;
     const cluster = new TestCluster(redis, [], prefix, nodeArgs);
     try {
-      for (let index = 0; index < nodes; index++) cluster.nodes.push(await cluster.startNode(index));
+      for (let index = 0; index < nodes; index++) await cluster.startNode(index);
     } catch (error) {
       await cluster.stop();
       throw error;

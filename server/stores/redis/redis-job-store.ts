@@ -333,7 +333,22 @@ export class RedisJobStore implements JobStore {
     return claimedJob(entry.jobId, reply[0], reply[1], reply[3], reply[4]);
   }
 
-  /** Registers this node as a watcher of a pending job (its node is told to forward its events). */
+  /** Puts a fire-and-forget request into the shared queue; rejects with ERR_QUEUE_FULL when it holds `maxSharedQueue`. */
+  async shareFire(request: StoredRequest): Promise<void> {
+    await this.#run('fire', [this.#maxSharedQueue, encodeRequest(request)]).catch(rethrowQueueFull);
+  }
+
+  /** Takes a fire-and-forget request read from the shared queue: null when another node took it. */
+  async takeFire(entryId: string, bytes: Buffer): Promise<StoredRequest | null> {
+    return (await this.#run('takeFire', [entryId])) === 1 ? decodeRequest(bytes) : null;
+  }
+
+  /** Puts an entry this node read from the shared queue back at its end, for another node. */
+  async giveBack(entryId: string, field: string, value: Buffer | string): Promise<void> {
+    await this.#run('giveBack', [entryId, field, value]);
+  }
+
+    /** Registers this node as a watcher of a pending job (its node is told to forward its events). */
   async watchRemote(jobId: number): Promise<WatchPlace> {
     const [where] = (await this.#run('watch', [String(jobId), this.#nodeId])) as Reply[];
     return text(where) as WatchPlace;

@@ -22,6 +22,7 @@
  *   P whe:NODE        HASH  undelivered webhook events of a node
  *   P cl:NODE         SET   pending jobs a node claimed (runs, or will run)
  *   P q               STREAM the shared queue: entries `id ID` of stored jobs no node claimed yet,
+ *                           and `f REQUEST` of fire-and-forget requests (msgpack),
  *                           read by the consumer group `workers` (one consumer per node)
  *   P in:NODE         STREAM a node's inbox: `cancel ID reason` and `watch|unwatch ID node N` for
  *                           jobs it runs, `ev ID e EVENT` (JSON) and `ended ID` for jobs it watches
@@ -262,6 +263,26 @@ local id, node = ARGV[2], ARGV[3]
 redis.call('SREM', P .. 'w:' .. id, node)
 local owner = redis.call('HGET', jkey(id), 'n')
 if owner and owner ~= '' and owner ~= node then tell(owner, 'unwatch', id, 'node', node) end
+return 1`,
+
+  /** maxQueued, request → length: a fire-and-forget request into the shared queue */
+  fire: `
+if redis.call('XLEN', P .. 'q') >= tonumber(ARGV[2]) then
+  return redis.error_reply('ERR_QUEUE_FULL the shared queue of the cluster holds ' .. ARGV[2] .. ' jobs')
+end
+redis.call('XADD', P .. 'q', '*', 'f', ARGV[3])
+return 1`,
+
+  /** entryId → 1 when this caller took the fire-and-forget entry (acknowledged and deleted), 0 when another did */
+  takeFire: `
+redis.call('XACK', P .. 'q', 'workers', ARGV[2])
+return redis.call('XDEL', P .. 'q', ARGV[2])`,
+
+  /** entryId, field, value → 1: an entry read by a node with no room for it after all, queued again at the end */
+  giveBack: `
+redis.call('XACK', P .. 'q', 'workers', ARGV[2])
+if redis.call('XDEL', P .. 'q', ARGV[2]) == 0 then return 0 end
+redis.call('XADD', P .. 'q', '*', ARGV[3], ARGV[4])
 return 1`,
 
   /** node, leaseMs → Redis's time (ms): the node's lease runs until then + leaseMs */
