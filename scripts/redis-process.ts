@@ -129,8 +129,18 @@ export class RedisProcess {
     await this.#exited;
   }
 
-  /** A new process on the same port and directory (after `kill`): a Redis restart. */
-  async restart(): Promise<RedisProcess> {
+  /**
+   * A new process on the same port and directory: a crash and restart (SIGKILL: with
+   * `appendfsync everysec`, up to a second of writes may be lost), or with `graceful` a clean
+   * one (SIGTERM: Redis writes its AOF out before it exits, nothing is lost).
+   */
+  async restart(options: { graceful?: boolean } = {}): Promise<RedisProcess> {
+    if (this.running && options.graceful === true) {
+      this.#child.kill('SIGTERM');
+      const timer = setTimeout(() => this.#child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await this.#exited;
+      clearTimeout(timer);
+    }
     if (this.running) await this.kill();
     return RedisProcess.#startOn(this.port, this.directory, this.#ownsDirectory, this.#options);
   }

@@ -52,9 +52,9 @@ export class TestCluster {
     return node;
   }
 
-  /** Kills Redis if it runs and starts it again on the same port and data (AOF), as a Redis restart. */
-  async restartRedis(): Promise<void> {
-    this.redis = await this.redis.restart();
+  /** Kills Redis (SIGKILL, or SIGTERM with `graceful`) if it runs and starts it again on the same port and data (AOF). */
+  async restartRedis(options: { graceful?: boolean } = {}): Promise<void> {
+    this.redis = await this.redis.restart(options);
   }
 
   async stop(): Promise<void> {
