@@ -26,7 +26,8 @@ function clockTickMicros(): number {
   return microsPerClockTick;
 }
 
-function readCpuMicros(pid: number): number {
+/** User plus system time of process `pid` so far, all its threads, in microseconds (Linux /proc). */
+export function readCpuMicros(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // comm may itself hold spaces and parens, so split only after its last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

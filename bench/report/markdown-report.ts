@@ -1,6 +1,10 @@
 import type { LoadResult } from '../load/index.js';
+import { renderClusterPart } from './cluster-report.js';
 import { formatCell, formatNumber, isRecord, markdownTable, oneLine, targetLabel } from './format.js';
-import type { LoadRun, PartEnvironment, SuiteResults } from './suite-results.js';
+import type { LoadRun, MicroPartName, PartEnvironment, SuiteResults } from './suite-results.js';
+
+/** Parts whose results read better in a layout of their own; undefined from one falls back to renderMicroData. */
+const PART_RENDERERS: Partial<Record<MicroPartName, (data: unknown) => string | undefined>> = { cluster: renderClusterPart };
 
 function objectsTable(rows: readonly Record<string, unknown>[], firstColumn?: string): string {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
@@ -106,7 +110,7 @@ export function renderReport(results: SuiteResults, partEnvironment: PartEnviron
     lines.push('', `## ${run.part} (${formatNumber(run.seconds, 1)} s)`, '');
     const environment = Object.keys(partEnvironment[run.part]).map((name) => `${name}=${process.env[name] ?? partEnvironment[run.part][name]}`);
     if (environment.length > 0) lines.push(`Run with \`${environment.join(' ')}\` to fit the suite's time budget.`, '');
-    lines.push(run.error === undefined ? renderMicroData(run.data) : `**failed**: ${oneLine(run.error)}`);
+    lines.push(run.error === undefined ? PART_RENDERERS[run.part]?.(run.data) ?? renderMicroData(run.data) : `**failed**: ${oneLine(run.error)}`);
   }
   const failed = [
     ...loadRuns.filter((run) => run.error !== undefined).map((run) => `load ${run.scenario} on ${run.target}: ${run.error}`),

@@ -3,7 +3,7 @@ import type { MachineInfo } from './machine-info.js';
 import type { Ratios } from './ratios.js';
 import type { TargetCheck } from './target-checks.js';
 
-export const MICRO_PART_NAMES = ['dispatch', 'cancel', 'codec', 'jobs', 'memory', 'auth-flood', 'slow-readers', 'webhook-fds', 'durable'] as const;
+export const MICRO_PART_NAMES = ['dispatch', 'cancel', 'codec', 'jobs', 'memory', 'auth-flood', 'slow-readers', 'webhook-fds', 'durable', 'cluster'] as const;
 export type MicroPartName = (typeof MICRO_PART_NAMES)[number];
 
 export function isMicroPartName(name: string): name is MicroPartName {

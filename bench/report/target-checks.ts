@@ -61,6 +61,19 @@ function hardeningChecks(micro: readonly MicroRun[]): TargetCheck[] {
       if (!Number.isFinite(seconds)) return undefined;
       return { measured: `${formatNumber(seconds, 2)} s (${formatNumber(Number(startup?.storedResults), 0)} results)`, pass: seconds < 3 };
     }),
+    hardeningCheck(micro, 'cluster', 'cluster: jobs/s at least 5× BullMQ\'s on the same Redis, same run', (data) => {
+      const ours = isRecord(data.ours) ? Number(data.ours.jobsPerSecond) : Number.NaN;
+      const bullmq = isRecord(data.bullmq) ? Number(data.bullmq.jobsPerSecond) : Number.NaN;
+      const ratio = Number(data.ratio);
+      if (!Number.isFinite(ratio)) return undefined;
+      return { measured: `${formatNumber(Math.floor(ratio * 100) / 100, 2)}× (${formatNumber(ours, 0)} vs ${formatNumber(bullmq, 0)} jobs/s)`, pass: ratio >= 5 };
+    }),
+    hardeningCheck(micro, 'cluster', 'cluster: cancel at B of a job running on A to its cancelled event, p99 < 20 ms', (data) => {
+      const cancel = isRecord(data.cancel) ? data.cancel : undefined;
+      const p99 = Number(cancel?.p99Ms);
+      if (!Number.isFinite(p99)) return undefined;
+      return { measured: `${formatNumber(p99, 2)} ms (${formatNumber(Number(cancel?.samples), 0)} samples)`, pass: p99 < 20 };
+    }),
   ];
   return checks.filter((check): check is TargetCheck => check !== undefined);
 }
