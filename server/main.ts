@@ -85,7 +85,7 @@ async function main(argv: readonly string[]): Promise<void> {
     resumesAfterRestart: durable,
     jobLog,
   });
-  const tracker = new OperationTracker((jobId) => recorder.isRunning(jobId));
+  const tracker = new OperationTracker((jobId) => recorder.runningStored(jobId));
   recorder.setObserver(tracker);
   if (webhooks !== null) {
     tracker.setNotifier(webhooks);

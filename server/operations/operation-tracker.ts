@@ -91,16 +91,16 @@ class LiveOperation {
  * needs of running jobs, and the API hands it the views it read.
  */
 export class OperationTracker implements JobObserver {
-  /** Whether this process still runs the stored job (the recorder holds it until its final event). */
-  readonly #isRunning: (jobId: number) => boolean;
+  /** The stored job this process still runs (the recorder holds it until its final event). */
+  readonly #runningStored: (jobId: number) => RunningStoredJob | undefined;
   readonly #live = new Map<number, LiveOperation>();
   readonly #cancelRequests = new Map<number, CancelRequest>();
   #notifier: OperationNotifier | null = null;
   #remote: RemoteWatches | null = null;
   #onLiveChange: ((jobId: number) => void) | null = null;
 
-  constructor(isRunning: (jobId: number) => boolean) {
-    this.#isRunning = isRunning;
+  constructor(runningStored: (jobId: number) => RunningStoredJob | undefined) {
+    this.#runningStored = runningStored;
   }
 
   /**
@@ -116,7 +116,7 @@ export class OperationTracker implements JobObserver {
   /** What another node shows of a pending job this one runs: its progress, log and earlier attempts; null when it has none. */
   liveDetailsOf(jobId: number): JobDetails | null {
     const live = this.#live.get(jobId);
-    if (live === undefined || live.remote || !this.#isRunning(jobId)) return null;
+    if (live === undefined || live.remote || this.#runningStored(jobId) === undefined) return null;
     return {
       progress: live.reported == null ? null : storedProgress(live.reported),
       warnings: null,
@@ -348,8 +348,10 @@ export class OperationTracker implements JobObserver {
    * again and call again with `trusted` set.
    */
   watch(job: JobView, watcher: OperationWatcher, lastEventId: number, nowMs: number, trusted = false): boolean | null {
-    if (!trusted && job.state === 'pending' && !this.#live.has(job.jobId) && !this.#isRunning(job.jobId)) return null;
-    const live = job.state === 'pending' ? this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs) : undefined;
+    if (!trusted && job.state === 'pending' && !this.#live.has(job.jobId) && this.#runningStored(job.jobId) === undefined) return null;
+    // The view may be older than this process's own knowledge (a store that writes the start
+    // asynchronously): a job that started here shows as started.
+    const live = job.state === 'pending' ? this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs || (this.#runningStored(job.jobId)?.startedAtMs ?? 0)) : undefined;
     if (live === undefined) {
       const event = finalEvent(job, finalEventId(job, 0), this.progressOf(job), finishedSummary(job));
       if (event.id > lastEventId) watcher.push(event);

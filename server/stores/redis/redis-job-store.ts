@@ -84,6 +84,9 @@ export class RedisJobStore implements JobStore {
   readonly #nodeHeader: boolean;
   /** The attempt of each pending job this node claimed: its writes are fenced by it (see `fenced` in the scripts). */
   readonly #attempts = new Map<number, string>();
+  /** Starts not written yet (see markStarted). */
+  readonly #starts = new Map<number, number>();
+  #startsWritten: Promise<void> | null = null;
   /** Above every id this store saw recorded (at open and added since). */
   #idFloor = 0;
 
@@ -175,8 +178,34 @@ export class RedisJobStore implements JobStore {
     this.#size = numberOf(count);
   }
 
-  async markStarted(jobId: number, nowMs: number): Promise<void> {
-    await this.#untilCommitted('start', [String(jobId), String(nowMs), ...this.#fence(jobId)]);
+  /**
+   * Written START_DELAY_MS later, with the other starts of that moment: a job that ends first
+   * (most short ones) has its start written with its end, one script call less per job
+   * (bench: one of 4.3 per stored job). Resolves once written (or absorbed).
+   */
+  markStarted(jobId: number, nowMs: number): Promise<void> {
+    this.#starts.set(jobId, nowMs);
+    if (this.#startsWritten === null) {
+      this.#startsWritten = new Promise((resolve, reject) => {
+        setTimeout(() => this.#writeStarts().then(resolve, reject), START_DELAY_MS);
+      });
+    }
+    return this.#startsWritten;
+  }
+
+  async #writeStarts(): Promise<void> {
+    const starts = [...this.#starts];
+    this.#starts.clear();
+    this.#startsWritten = null;
+    await Promise.all(starts.map(([jobId, nowMs]) => this.#untilCommitted('start', [String(jobId), String(nowMs), ...this.#fence(jobId)])));
+  }
+
+  /** The start of `jobId` not written yet, as a script argument ('' when none), now written by the caller's script. */
+  #unwrittenStart(jobId: number): string {
+    const startedAtMs = this.#starts.get(jobId);
+    if (startedAtMs === undefined) return '';
+    this.#starts.delete(jobId);
+    return String(startedAtMs);
   }
 
   async finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed', details: JobDetails | null = null): Promise<boolean> {
@@ -184,14 +213,16 @@ export class RedisJobStore implements JobStore {
       String(jobId), String(nowMs), outcome, pack([result.status, this.#nodeHeader ? [...result.headers, 'x-arango-async-node', this.#nodeId] : result.headers]),
       // A copy: node-redis writes the command later in this turn, and the caller may reuse its buffer at once.
       result.body === null ? '' : Buffer.from(result.body),
-      result.body === null ? '0' : '1', details === null ? '' : pack(details), ...this.#fence(jobId),
+      result.body === null ? '0' : '1', details === null ? '' : pack(details), ...this.#fence(jobId), this.#unwrittenStart(jobId),
     ]);
     this.#attempts.delete(jobId);
     return stored === 1;
   }
 
   async cancel(jobId: number, nowMs: number, details: JobDetails | null = null): Promise<boolean> {
-    const [found] = (await this.#untilCommitted('cancel', [String(jobId), String(nowMs), details === null ? '' : pack(details), ...this.#fence(jobId)])) as Reply[];
+    const [found] = (await this.#untilCommitted('cancel', [
+      String(jobId), String(nowMs), details === null ? '' : pack(details), ...this.#fence(jobId), this.#unwrittenStart(jobId),
+    ])) as Reply[];
     this.#attempts.delete(jobId);
     return found === 1;
   }
@@ -450,6 +481,9 @@ export class RedisJobStore implements JobStore {
     this.#startLogs.compact((jobId) => pending.has(jobId));
   }
 }
+
+/** How long a job's start waits to be written, in case its end comes first. */
+const START_DELAY_MS = 10;
 
 /** A full shared queue is the engine's queue-full error: the front answers it as ArangoDB does. */
 function rethrowQueueFull(error: unknown): never {

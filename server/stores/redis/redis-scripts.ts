@@ -167,17 +167,21 @@ redis.call('HSET', k, 'st', 'r', 's', ARGV[3])
 moveStatus(ARGV[2], f[1], 'q', 'r')
 return 1`,
 
-  /** id, now, outcome, statusAndHeaders, body, hasBody, details|'', node|'', attempt|'' → 1 when stored */
+  /**
+   * id, now, outcome, statusAndHeaders, body, hasBody, details|'', node|'', attempt|'',
+   * startedAt|'' (a start not yet written: the node defers them, and most short jobs end first) → 1 when stored
+   */
   finish: `
 local id = ARGV[2]
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'o', 'st', 'r', 'nb', 'n', 'a')
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'nb', 'n', 'a', 's')
 if not pending(f[2]) or fenced(ARGV[9], ARGV[10], f[5], f[6]) then return 0 end
 local oc = ARGV[4]
 local to = 'f'
 if oc == 'completed' then to = 'c' elseif oc == 'completedWithErrors' then to = 'w' end
 local t = finishedAt(ARGV[3])
 redis.call('HSET', k, 'st', to, 'f', S(t), 'oc', oc, 'rh', ARGV[5])
+if ARGV[11] ~= '' and f[7] == '0' then redis.call('HSET', k, 's', ARGV[11]) end
 if ARGV[7] == '1' and f[4] ~= '1' then redis.call('HSET', k, 'rb', ARGV[6]) end
 if ARGV[8] ~= '' then redis.call('HSET', k, 'dt', ARGV[8]) end
 redis.call('HDEL', k, 'ld')
@@ -189,20 +193,21 @@ endWatches(id)
 return 1`,
 
   /**
-   * id, now, details|'', node|'', attempt|'' → {found, cancelled, node|false}. With a node: its
+   * id, now, details|'', node|'', attempt|'', startedAt|'' → {found, cancelled, node|false}. With a node: its
    * engine's cancel (fenced); without: a cancel of a job no node claimed (still in the queue),
    * which is never done here for a claimed one: its node is told (cancelRemote).
    */
   cancel: `
 local id = ARGV[2]
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'o', 'st', 'r', 'n', 'a')
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'n', 'a', 's')
 if not f[1] then return {0, 0, false} end
 if not pending(f[2]) then return {1, 0, f[4]} end
 if ARGV[5] == '' and f[4] and f[4] ~= '' then return {1, 0, f[4]} end
 if fenced(ARGV[5], ARGV[6], f[4], f[5]) then return {1, 0, f[4]} end
 local t = finishedAt(ARGV[3])
 redis.call('HSET', k, 'st', 'x', 'f', S(t))
+if ARGV[7] and ARGV[7] ~= '' and f[6] == '0' then redis.call('HSET', k, 's', ARGV[7]) end
 if ARGV[4] ~= '' then redis.call('HSET', k, 'dt', ARGV[4]) end
 redis.call('HDEL', k, 'ld')
 moveStatus(id, f[1], f[2], 'x')
@@ -512,7 +517,39 @@ return redis.call('INCRBY', P .. 'ids', tonumber(ARGV[2]))`,
 
 export type ScriptName = keyof typeof BODIES;
 
+/**
+ * The scripts a store runs once or more per job: calls of them made in one event-loop turn go
+ * to Redis as one call of `BATCH_SCRIPT`, in the order they were made, which cuts the client's
+ * per-command work (node-redis's encoding, queueing and promise per command) by the batch size.
+ */
+export const BATCHED = ['add', 'finish', 'take'] as const satisfies readonly ScriptName[];
+export type BatchedScriptName = (typeof BATCHED)[number];
+
 /** Every script with the prelude, by name. */
 export const SCRIPTS: Readonly<Record<ScriptName, string>> = Object.fromEntries(
   Object.entries(BODIES).map(([name, body]) => [name, PRELUDE + body]),
 ) as Record<ScriptName, string>;
+
+/**
+ * Several calls of the BATCHED scripts as one: ARGV is the prefix, then for each call the
+ * script's index in BATCHED, its argument count and its arguments; each body runs as a function
+ * whose parameter is that call's ARGV, in order, and the answer is one `{1, reply}` or
+ * `{0, error message}` per call. Atomic as a whole, as each call was on its own.
+ */
+export const BATCH_SCRIPT = `${PRELUDE}
+${BATCHED.map((name, index) => `local function s${index}(ARGV)
+${BODIES[name]}
+end`).join('\n')}
+local scripts = {${BATCHED.map((_, index) => `s${index}`).join(', ')}}
+local out = {}
+local i = 2
+while i <= #ARGV do
+  local script = scripts[tonumber(ARGV[i]) + 1]
+  local count = tonumber(ARGV[i + 1])
+  local args = {P}
+  for j = 1, count do args[j + 1] = ARGV[i + 1 + j] end
+  i = i + count + 2
+  local r = script(args)
+  if type(r) == 'table' and r.err then out[#out + 1] = {0, r.err} else out[#out + 1] = {1, r} end
+end
+return out`;
