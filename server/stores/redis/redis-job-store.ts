@@ -210,7 +210,7 @@ export class RedisJobStore implements JobStore {
 
   async finish(jobId: number, result: StoredResult, nowMs: number, outcome: JobOutcome = 'completed', details: JobDetails | null = null): Promise<boolean> {
     const stored = await this.#untilCommitted('finish', [
-      String(jobId), String(nowMs), outcome, pack([result.status, this.#nodeHeader ? [...result.headers, 'x-arango-async-node', this.#nodeId] : result.headers]),
+      String(jobId), String(nowMs), outcome, pack([result.status, result.headers]),
       // A copy: node-redis writes the command later in this turn, and the caller may reuse its buffer at once.
       result.body === null ? '' : Buffer.from(result.body),
       result.body === null ? '0' : '1', details === null ? '' : pack(details), ...this.#fence(jobId), this.#unwrittenStart(jobId),
@@ -236,14 +236,14 @@ export class RedisJobStore implements JobStore {
 
   async get(jobId: number, caller: Caller): Promise<JobView | undefined> {
     const fields = (await this.#run('get', [String(jobId), ...callerArgs(caller)])) as Reply[] | null;
-    return fields === null ? undefined : viewOf(jobId, fields);
+    return fields === null ? undefined : viewOf(jobId, fields, this.#nodeHeader);
   }
 
   async take(jobId: number, caller: Caller): Promise<JobView | undefined> {
     const reply = (await this.#run('take', [String(jobId), ...callerArgs(caller)])) as Reply[] | null;
     if (reply === null) return undefined;
     this.#size = numberOf(reply[0]);
-    const view = viewOf(jobId, reply.slice(1));
+    const view = viewOf(jobId, reply.slice(1), this.#nodeHeader);
     if (view.state !== 'pending') this.#removalListener(jobId);
     return view;
   }
@@ -557,14 +557,20 @@ function summaryFrom(jobId: number, fields: Reply[]): JobSummary {
   };
 }
 
-/** A view from VIEW_FIELDS: the summary's, then `rh rb dt ld`; a pending job's details are the live ones its node wrote. */
-function viewOf(jobId: number, fields: Reply[]): JobView {
+/**
+ * A view from VIEW_FIELDS: the summary's, then `rh rb dt ld n`; a pending job's details are the
+ * live ones its node wrote. `nodeHeader`: the result says which node ran it (from `n`, not
+ * stored with each result: a shorter `rh` keeps a job's hash in Redis's compact encoding).
+ */
+function viewOf(jobId: number, fields: Reply[], nodeHeader: boolean): JobView {
   const summary = summaryFrom(jobId, fields.slice(0, SUMMARY_WIDTH));
-  const [statusAndHeaders, body, stored, live] = fields.slice(SUMMARY_WIDTH);
+  const [statusAndHeaders, body, stored, live, node] = fields.slice(SUMMARY_WIDTH);
   const details = summary.state === 'pending' ? live ?? null : stored;
   let result: StoredResult | null = null;
   if (summary.state === 'done' && statusAndHeaders !== null) {
-    const [status, headers] = unpack(statusAndHeaders as Buffer) as [number, string[]];
+    const [status, storedHeaders] = unpack(statusAndHeaders as Buffer) as [number, string[]];
+    const ranOn = nodeHeader ? text(node) : '';
+    const headers = ranOn === '' ? storedHeaders : [...storedHeaders, 'x-arango-async-node', ranOn];
     result = { status, headers, body: body === null ? null : plainBytes(body as Buffer) };
   }
   return { ...summary, result, details: details === null ? null : decodeDetails(details as Buffer) };

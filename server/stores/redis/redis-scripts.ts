@@ -7,9 +7,11 @@
  *
  * Key layout (P = prefix):
  *   P j:ID            HASH  one job: o owner, c created, s started, f finished, st status, oc outcome,
- *                           r retention, t type, nb no-body, rq request, rh status+headers, rb body,
+ *                           r retention, t type, nb no-body, rh status+headers, rb body,
  *                           dt details, wh webhook, n node that runs it, a attempt,
  *                           ld live details of a pending job (progress, log), written by its node
+ *   P rq:ID           STRING a job's request (msgpack), while it may run again: a key of its own,
+ *                           so that the job's hash keeps Redis's compact encoding (fields up to 64 bytes)
  *   P s:ST, P s:ST:OWNER   ZSET  ids by status (score = id): q queued, r running, c completed,
  *                           f failed (and timed out), x cancelled, w completed with errors
  *   P fin, P fin:OWNER ZSET  finished jobs by finish time (DELETE /_api/job/expired)
@@ -72,12 +74,21 @@ local function endWatches(id)
   for _, node in ipairs(redis.call('SMEMBERS', w)) do tell(node, 'ended', id) end
   redis.call('DEL', w)
 end
+-- HMGET of a job's fields, where 'rq' (its request) reads the key P rq:ID.
+local function fields(id, ...)
+  local names = {...}
+  local f = redis.call('HMGET', jkey(id), unpack(names))
+  for i, name in ipairs(names) do
+    if name == 'rq' then f[i] = redis.call('GET', P .. 'rq:' .. id) end
+  end
+  return f
+end
 local function removeJob(id, expiredAt)
   local k = jkey(id)
   local f = redis.call('HMGET', k, 'o', 'st', 'n')
   local owner, st, node = f[1], f[2], f[3]
   if not owner then return false end
-  redis.call('DEL', k)
+  redis.call('DEL', k, P .. 'rq:' .. id)
   redis.call('ZREM', P .. 's:' .. st, id)
   redis.call('ZREM', P .. 's:' .. st .. ':' .. owner, id)
   if pending(st) then
@@ -112,7 +123,7 @@ end
 `;
 
 /** The fields of a job view, in the order GET and TAKE answer them. */
-export const VIEW_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't', 'rh', 'rb', 'dt', 'ld'] as const;
+export const VIEW_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't', 'rh', 'rb', 'dt', 'ld', 'n'] as const;
 /** The fields of a history entry (a view without result and details). */
 export const SUMMARY_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't'] as const;
 
@@ -137,7 +148,8 @@ if shared and redis.call('XLEN', P .. 'q') >= tonumber(ARGV[15]) then
 end
 local node = ARGV[12]
 if shared then node = '' end
-redis.call('HSET', k, 'o', owner, 'c', ARGV[4], 's', '0', 'f', '0', 'st', 'q', 'r', ARGV[5], 't', ARGV[6], 'nb', ARGV[7], 'rq', ARGV[8], 'a', '1', 'n', node)
+redis.call('HSET', k, 'o', owner, 'c', ARGV[4], 's', '0', 'f', '0', 'st', 'q', 'r', ARGV[5], 't', ARGV[6], 'nb', ARGV[7], 'a', '1', 'n', node)
+redis.call('SET', P .. 'rq:' .. id, ARGV[8])
 if ARGV[9] ~= '' then
   redis.call('HSET', k, 'wh', ARGV[9])
   redis.call('SADD', P .. 'wh', id)
@@ -185,7 +197,7 @@ if ARGV[11] ~= '' and f[7] == '0' then redis.call('HSET', k, 's', ARGV[11]) end
 if ARGV[7] == '1' and f[4] ~= '1' then redis.call('HSET', k, 'rb', ARGV[6]) end
 if ARGV[8] ~= '' then redis.call('HSET', k, 'dt', ARGV[8]) end
 redis.call('HDEL', k, 'ld')
-if to ~= 'f' then redis.call('HDEL', k, 'rq') end
+if to ~= 'f' then redis.call('DEL', P .. 'rq:' .. id) end
 moveStatus(id, f[1], f[2], to)
 toFinished(id, f[1], t, f[3])
 if f[5] and f[5] ~= '' then redis.call('SREM', P .. 'cl:' .. f[5], id) end
@@ -239,7 +251,7 @@ local node, id = ARGV[2], ARGV[4]
 redis.call('XACK', P .. 'q', 'workers', ARGV[3])
 redis.call('XDEL', P .. 'q', ARGV[3])
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'st', 'n', 'rq', 'c', 'wh')
+local f = fields(id, 'st', 'n', 'rq', 'c', 'wh')
 if f[1] ~= 'q' or (f[2] and f[2] ~= '') then return false end
 redis.call('HSET', k, 'n', node)
 local attempt = redis.call('HINCRBY', k, 'a', 1)
@@ -324,7 +336,7 @@ local out = {lost}
 for _, id in ipairs(redis.call('SRANDMEMBER', claimed, tonumber(ARGV[3]))) do
   redis.call('SREM', claimed, id)
   local k = jkey(id)
-  local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'c', 'wh')
+  local f = fields(id, 'o', 'st', 'rq', 'c', 'wh')
   if pending(f[2]) then
     if f[2] == 'r' then moveStatus(id, f[1], 'r', 'q') end
     redis.call('HSET', k, 'st', 'q', 's', '0', 'n', reaper)
@@ -343,7 +355,7 @@ return out`,
   reopen: `
 local id = ARGV[2]
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'o', 'st', 'rq', 'dt')
+local f = fields(id, 'o', 'st', 'rq', 'dt')
 if (f[2] ~= 'f' and f[2] ~= 'x') or not f[3] then return false end
 redis.call('HDEL', k, 'rh', 'rb', 'dt', 'oc', 'ld')
 redis.call('HSET', k, 'st', 'q', 's', '0', 'f', '0', 'n', ARGV[4])
@@ -474,7 +486,7 @@ local claimed = P .. 'cl:' .. ARGV[2]
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', claimed)) do
   local k = jkey(id)
-  local f = redis.call('HMGET', k, 'o', 'st', 'c', 'rq', 'nb', 'wh', 'a', 'n')
+  local f = fields(id, 'o', 'st', 'c', 'rq', 'nb', 'wh', 'a', 'n')
   if pending(f[2]) and f[8] == ARGV[2] then
     if f[2] == 'r' then
       redis.call('HSET', k, 'st', 'q', 's', '0')
