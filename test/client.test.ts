@@ -4,6 +4,7 @@ import {
   HttpError, JobClient, OperationCancelledError, OperationFailedError, OperationGoneError, verifyWebhook, WaitTimeoutError,
   WebhookVerificationError, type OperationEvent, type Progress,
 } from '../client/index.js';
+import { makeUsersFile } from './helpers/credentials.js';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
@@ -155,4 +156,27 @@ test('the package exports the client as arango-async-jobs/client', async () => {
   const exported = (await import(specifier)) as Record<string, unknown>;
   assert.equal((exported.JobClient as typeof JobClient).name, 'JobClient');
   assert.equal(typeof exported.verifyWebhook, 'function');
+});
+
+test('with authentication: Basic credentials, login() for a JWT, and another user\'s operations stay out of sight', async () => {
+  const users = await makeUsersFile([{ username: 'alice', password: 'a-pass' }, { username: 'bob', password: 'b-pass' }]);
+  const secured = await startServer(['--server.threads', '1', '--server.authentication', 'true', '--server.users', users.path, '--server.jwt-secret', 'client-jwt']);
+  try {
+    const anonymous = new JobClient({ url: secured.url });
+    await assert.rejects(anonymous.submit('GET', '/_api/version'), (error: unknown) => error instanceof HttpError && error.status === 401);
+    const alice = new JobClient({ url: secured.url, auth: { username: 'alice', password: 'a-pass' } });
+    const token = await alice.login();
+    assert.equal(token.split('.').length, 3, 'a JWT');
+    const operation = await alice.submit('GET', '/_api/version');
+    assert.equal((await operation.wait()).status, 200);
+    const bob = new JobClient({ url: secured.url, auth: { username: 'bob', password: 'b-pass' } });
+    await assert.rejects(bob.operation(operation.id).status(), OperationGoneError);
+    const bobs: string[] = [];
+    for await (const each of bob.operations()) bobs.push(each.operationId);
+    assert.ok(!bobs.includes(operation.id), 'bob does not see alice\'s operation');
+    await assert.rejects(new JobClient({ url: secured.url }).login('alice', 'wrong'), (error: unknown) => error instanceof HttpError && error.status === 401);
+  } finally {
+    await secured.stop();
+    await users.remove();
+  }
 });
