@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadTargetCommand, runLoad, ServerProcess, type LoadResult } from '../load/index.js';
 // For script names in MONITOR's tally only: the store's index does not expose its scripts.
-import { SCRIPTS } from '../../server/stores/redis/redis-scripts.js';
+import { BATCH_SCRIPT, SCRIPTS } from '../../server/stores/redis/index.js';
 import type { LiveProcesses } from './live-processes.js';
 import { callsPerJob, monitoredPerJob, ownCpuMicrosSince } from './per-job.js';
 import { ProcessTreeCpu } from './process-tree-cpu.js';
@@ -21,7 +21,7 @@ const IDLE_TIMEOUT_MS = 30_000;
 
 /** The store's scripts by the SHA1 that EVALSHA names them with (as RedisConnection computes it). */
 const SCRIPT_NAMES: ReadonlyMap<string, string> = new Map(
-  Object.entries(SCRIPTS).map(([name, source]) => [createHash('sha1').update(source).digest('hex'), name]),
+  [...Object.entries(SCRIPTS), ['batch (add, finish, take of one turn)', BATCH_SCRIPT]].map(([name, source]) => [createHash('sha1').update(source).digest('hex'), name]),
 );
 
 /** Starts the two nodes on `redisUrl`, one after the other, each registered in `live` as soon as it runs. */
