@@ -6,7 +6,7 @@ import { LatencyHistogram } from '../load/index.js';
 import { BULLMQ_PREFIX, BULLMQ_QUEUE, useNodeRedisForBullmq } from '../peers/bullmq-connection.js';
 import { BullmqWorkerProcess } from './bullmq-worker-process.js';
 import type { LiveProcesses } from './live-processes.js';
-import { callsPerJob, monitoredPerJob, ownCpuMicrosSince } from './per-job.js';
+import { callsPerJob, monitoredPerJob, ownCpuMicrosSince, windowFigures } from './per-job.js';
 import { ProcessTreeCpu } from './process-tree-cpu.js';
 import type { RedisInfo } from './redis-info.js';
 import { RedisMonitor } from './redis-monitor.js';
@@ -105,20 +105,13 @@ export async function measureBullmq(redisPid: number, info: RedisInfo, settings:
     const tally = monitor.stop();
 
     const jobs = outcome.jobs;
-    const seconds = workerUsage.wallMicros / 1_000_000;
     return {
-      jobsPerSecond: jobs / seconds,
+      ...windowFigures({ jobs, wallMicros: workerUsage.wallMicros, serverMicros: workerUsage.cpuMicros, redisMicros, clientMicros }),
       p50Ms: latency.percentileMicros(0.5) / 1000,
       p99Ms: latency.percentileMicros(0.99) / 1000,
-      cpuMicrosPerJob: (workerUsage.cpuMicros + redisMicros) / jobs,
-      serverCpuMicrosPerJob: workerUsage.cpuMicros / jobs,
-      redisCpuMicrosPerJob: redisMicros / jobs,
-      clientCpuMicrosPerJob: clientMicros / jobs,
       redisBytesPerJob: await keptJobBytes(queue, info, settings.storedJobs, settings.producers),
       redisBytesLeftPerReadJob: (memoryAfterLoad - memoryBefore) / jobs,
-      jobs,
       failedJobs: Object.values(outcome.failures).reduce((sum, count) => sum + count, 0),
-      seconds,
       redisCallsPerJob: callsPerJob(stats, jobs),
       monitoredCallsPerJob: monitoredPerJob(tally, monitored.jobs),
     };

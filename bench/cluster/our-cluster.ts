@@ -4,7 +4,7 @@ import { loadTargetCommand, runLoad, ServerProcess, type LoadResult } from '../l
 // For script names in MONITOR's tally only: the store's index does not expose its scripts.
 import { BATCH_SCRIPT, SCRIPTS } from '../../server/stores/redis/index.js';
 import type { LiveProcesses } from './live-processes.js';
-import { callsPerJob, monitoredPerJob, ownCpuMicrosSince } from './per-job.js';
+import { callsPerJob, monitoredPerJob, ownCpuMicrosSince, windowFigures } from './per-job.js';
 import { ProcessTreeCpu } from './process-tree-cpu.js';
 import type { RedisInfo } from './redis-info.js';
 import { RedisMonitor } from './redis-monitor.js';
@@ -68,22 +68,15 @@ export async function measureOurCluster(nodes: readonly ServerProcess[], redisPi
   const tally = monitor.stop();
 
   const jobs = completed(results);
-  const seconds = nodeUsage.wallMicros / 1_000_000;
   return {
-    jobsPerSecond: jobs / seconds,
+    ...windowFigures({ jobs, wallMicros: nodeUsage.wallMicros, serverMicros: nodeUsage.cpuMicros, redisMicros, clientMicros }),
     // Each node's own histogram; the worse of the two stands for both (they serve equal halves).
     p50Ms: Math.max(...results.map((result) => result.operationLatency.p50Ms)),
     p99Ms: Math.max(...results.map((result) => result.operationLatency.p99Ms)),
-    cpuMicrosPerJob: (nodeUsage.cpuMicros + redisMicros) / jobs,
-    serverCpuMicrosPerJob: nodeUsage.cpuMicros / jobs,
-    redisCpuMicrosPerJob: redisMicros / jobs,
-    clientCpuMicrosPerJob: clientMicros / jobs,
     redisBytesPerJob: await storedJobBytes(nodes, info, settings.storedJobs, settings.producers),
     redisBytesLeftPerReadJob: (memoryAfterLoad - memoryBefore) / jobs,
-    jobs,
     failedJobs: results.reduce((sum, result) => sum + result.failedOperations + result.errors, 0),
     httpRequestsPerJob: requestsPerJob(results, jobs),
-    seconds,
     redisCallsPerJob: callsPerJob(stats, jobs),
     monitoredCallsPerJob: monitoredPerJob(tally, monitoredJobs),
   };

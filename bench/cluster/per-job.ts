@@ -20,6 +20,35 @@ function perJob(counts: Readonly<Record<string, number>>, jobs: number): Record<
     .sort((left, right) => right[1] - left[1]));
 }
 
+/** Microseconds of CPU spent in one window by each side of a system, and the jobs it did. */
+export interface WindowCpu {
+  jobs: number;
+  wallMicros: number;
+  /** The nodes, or BullMQ's worker process. */
+  serverMicros: number;
+  redisMicros: number;
+  /** This process: the load generator or BullMQ's producers. */
+  clientMicros: number;
+}
+
+/** Throughput and CPU per job of a window; CPU per job counts server and Redis, the client shown apart. */
+export function windowFigures(window: WindowCpu): {
+  jobsPerSecond: number; cpuMicrosPerJob: number; serverCpuMicrosPerJob: number; redisCpuMicrosPerJob: number; clientCpuMicrosPerJob: number;
+  jobs: number; seconds: number;
+} {
+  const { jobs } = window;
+  const seconds = window.wallMicros / 1_000_000;
+  return {
+    jobsPerSecond: jobs / seconds,
+    cpuMicrosPerJob: (window.serverMicros + window.redisMicros) / jobs,
+    serverCpuMicrosPerJob: window.serverMicros / jobs,
+    redisCpuMicrosPerJob: window.redisMicros / jobs,
+    clientCpuMicrosPerJob: window.clientMicros / jobs,
+    jobs,
+    seconds,
+  };
+}
+
 /** User + system CPU of this process (all its threads) since `start`, in microseconds. */
 export function ownCpuMicrosSince(start: NodeJS.CpuUsage): number {
   const usage = process.cpuUsage(start);
