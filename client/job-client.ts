@@ -319,7 +319,9 @@ export class Operation {
         if (event.progress != null && !FINAL.has(event.event)) options.onProgress?.(event.progress, event);
         if (event.status === 'FAILED') throw new OperationFailedError(this.id, (event.data.error as Record<string, unknown>) ?? null);
         if (event.status === 'CANCELLED') {
-          const reason = typeof event.data.reason === 'string' ? event.data.reason : null;
+          // The event does not carry the reason; the status does.
+          const reason = typeof event.data.reason === 'string' ? event.data.reason : await this.status(signal).then(
+            (status) => (typeof status.reason === 'string' ? status.reason : null), () => null);
           throw new OperationCancelledError(this.id, reason);
         }
         if (FINAL.has(event.event)) return await this.result(signal);

@@ -92,6 +92,7 @@ test('cancel: wait rejects with OperationCancelledError and the reason; retry ru
     assert.ok(error instanceof OperationCancelledError, String(error));
     assert.equal(error.operationId, operation.id);
     assert.equal(error.code, 'OPERATION_CANCELLED');
+    assert.equal(error.reason, 'no longer needed');
     return true;
   });
   assert.equal((await operation.status()).status, 'CANCELLED');
