@@ -174,3 +174,21 @@ test('to another user a live operation, a gone one and an unknown id answer exac
   assertProblem(await call(server.url, 'GET', `/_api/operations/${unknown}`, ALICE), 404);
   await call(server.url, 'POST', `/_api/operations/${live}/cancel`, ALICE);
 });
+
+test('a browser\'s WebSocket authenticates with the subprotocol arango-jobs.bearer.<JWT>; the answer names arango-jobs only', async () => {
+  const token = ALICE.authorization.slice('bearer '.length);
+  const { operationId } = await submitOperation(server.url, '/_admin/sleep?duration=0.2', ALICE);
+  const socket = await TestWebSocket.connect(server.port, '/_api/operations/ws', { 'sec-websocket-protocol': `arango-jobs, arango-jobs.bearer.${token}` });
+  try {
+    const protocol = /\r\nsec-websocket-protocol: *([^\r]*)/i.exec(socket.responseHead)?.[1];
+    assert.equal(protocol, 'arango-jobs', 'the token is not echoed');
+    socket.sendJson({ subscribe: [operationId] });
+    await socket.waitFor('alice\'s operation completed', (messages) => (messages as Array<{ event: string }>).some((message) => message.event === 'COMPLETED'));
+  } finally {
+    socket.close();
+  }
+  await assert.rejects(
+    TestWebSocket.connect(server.port, '/_api/operations/ws', { 'sec-websocket-protocol': 'arango-jobs, arango-jobs.bearer.not-a-jwt' }),
+    /upgrade refused: "HTTP\/1.1 401 /,
+  );
+});

@@ -4,6 +4,15 @@ import { AuthRefusal, type AuthOutcome } from '../auth/index.js';
 import { ERRORS, errorBody } from '../errors/index.js';
 import type { SocketData } from './socket-subscription.js';
 
+/**
+ * A browser's WebSocket cannot send `Authorization`: it offers the subprotocols
+ * `arango-jobs` and `arango-jobs.bearer.<JWT>` instead (`new WebSocket(url, ['arango-jobs',
+ * 'arango-jobs.bearer.' + jwt])`), and the server answers with `arango-jobs` alone, so the
+ * token is never echoed. A JWT's characters (base64url and dots) are all allowed in a subprotocol.
+ */
+export const SOCKET_PROTOCOL = 'arango-jobs';
+const TOKEN_PROTOCOL_PREFIX = `${SOCKET_PROTOCOL}.bearer.`;
+
 /** Checks an upgrade request's `Authorization` header; a promise while a password is verified. */
 export type SocketAuthenticator = (authorization: string, clientAddress: string) => AuthOutcome | Promise<AuthOutcome>;
 
@@ -24,9 +33,17 @@ interface Handshake {
  */
 export function socketUpgrade(authenticate: SocketAuthenticator, followsOnly: (req: HttpRequest) => number | null = () => null) {
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
-    const outcome = authenticate(req.getHeader('authorization'), Buffer.from(res.getRemoteAddressAsText()).toString());
+    let authorization = req.getHeader('authorization');
+    let protocol = req.getHeader('sec-websocket-protocol');
+    if (protocol.includes(TOKEN_PROTOCOL_PREFIX)) {
+      const offered = protocol.split(',').map((entry) => entry.trim());
+      const token = offered.find((entry) => entry.startsWith(TOKEN_PROTOCOL_PREFIX));
+      if (token !== undefined && authorization === '') authorization = `bearer ${token.slice(TOKEN_PROTOCOL_PREFIX.length)}`;
+      protocol = offered.includes(SOCKET_PROTOCOL) ? SOCKET_PROTOCOL : '';
+    }
+    const outcome = authenticate(authorization, Buffer.from(res.getRemoteAddressAsText()).toString());
     const handshake: Handshake = {
-      key: req.getHeader('sec-websocket-key'), protocol: req.getHeader('sec-websocket-protocol'),
+      key: req.getHeader('sec-websocket-key'), protocol,
       extensions: req.getHeader('sec-websocket-extensions'), context, followsOnly: followsOnly(req), aborted: false,
     };
     if (!(outcome instanceof Promise)) return finishUpgrade(res, outcome, handshake);

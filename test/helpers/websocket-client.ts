@@ -32,9 +32,12 @@ export class TestWebSocket {
   #closed = false;
   /** The server's close frame, once it sent one. */
   closeFrame: { code: number; reason: string } | null = null;
+  /** The server's `101 Switching Protocols` head, headers included. */
+  readonly responseHead: string;
 
-  private constructor(socket: Socket, rest: Buffer) {
+  private constructor(socket: Socket, rest: Buffer, responseHead: string) {
     this.#socket = socket;
+    this.responseHead = responseHead;
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('close', () => this.#markClosed());
     socket.on('error', () => this.#markClosed());
@@ -68,7 +71,7 @@ export class TestWebSocket {
           reject(new Error(`WebSocket upgrade refused: ${JSON.stringify(head.toString('utf8'))}`));
           return;
         }
-        resolve(new TestWebSocket(socket, head.subarray(end + 4)));
+        resolve(new TestWebSocket(socket, head.subarray(end + 4), response));
       };
       socket.on('data', onData);
       socket.on('error', fail);
