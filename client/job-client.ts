@@ -249,10 +249,11 @@ export class Operation {
 
   /** The current status body; {@link OperationGoneError} once it expired or was removed. */
   async status(signal?: AbortSignal): Promise<OperationStatus> {
-    // A completed operation answers 303 See Other towards its result, with the status as body.
-    const response = await this.#client.request('GET', this.#path, { signal, redirect: 'manual' });
+    // A completed operation answers 303 See Other towards its result, unless asked for the
+    // status itself: a browser's fetch cannot read a 303's body.
+    const response = await this.#client.request('GET', this.#path, { signal, headers: { prefer: 'return=representation' } });
     const body = await bodyOf(response);
-    if (response.status === 200 || response.status === 303) return body as OperationStatus;
+    if (response.status === 200) return body as OperationStatus;
     throw this.#failure(response, body, 'status');
   }
 

@@ -96,6 +96,18 @@ test('a running job is PROCESSING with its progress and Retry-After, then COMPLE
   assert.equal(finished.body.progress?.percentage, 100);
 });
 
+test('Prefer: return=representation gets a COMPLETED operation\'s status as 200, without the 303 (for browsers)', async () => {
+  const operation = await submitOperation(server.url, '/_api/version');
+  await waitForFinal(server.url, operation.operationId);
+  const reply = await call(server.url, 'GET', `/_api/operations/${operation.operationId}`, { prefer: 'respond-async, return=representation' });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers.get('location'), null);
+  const body = JSON.parse(reply.body) as { status: string; result: { url: string } };
+  assert.equal(body.status, 'COMPLETED');
+  assert.equal(body.result.url, `/_api/operations/${operation.operationId}/result`);
+  assert.equal((await call(server.url, 'GET', `/_api/operations/${operation.operationId}`, { prefer: 'return=minimal' })).status, 303);
+});
+
 test('/result of a COMPLETED operation is the job\'s own answer, and stays after it was read', async () => {
   const operation = await submitOperation(server.url, '/_api/version');
   await waitForFinal(server.url, operation.operationId);

@@ -78,7 +78,8 @@ export class OperationsApi {
     // stream needs are read now.
     const accept = action === 'stream' ? headerOf('accept') : '';
     const lastEventId = action === 'stream' ? headerOf('last-event-id') : '';
-    const headersRead = (name: string): string => (name === 'accept' ? accept : name === 'last-event-id' ? lastEventId : '');
+    const prefer = action === '' ? headerOf('prefer') : '';
+    const headersRead = (name: string): string => (name === 'accept' ? accept : name === 'last-event-id' ? lastEventId : name === 'prefer' ? prefer : '');
     answerWith(exchange, this.#options.store.get(jobId, caller), (job) => {
       if (job === undefined) return this.#missing(exchange, jobId, caller);
       this.#act(exchange, method, rest, query, headersRead, action, job, caller);
@@ -89,7 +90,7 @@ export class OperationsApi {
     switch (action) {
       case '':
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
-        return this.#status(exchange, job);
+        return this.#status(exchange, job, /(^|[\s,;])return=representation\b/i.test(headerOf('prefer')));
       case 'result':
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
         return this.#result(exchange, job);
@@ -166,7 +167,8 @@ export class OperationsApi {
     return body;
   }
 
-  #status(exchange: Exchange, job: JobView): void {
+  /** `representation`: `Prefer: return=representation` asks for the status itself, without the 303 (a browser's fetch cannot read a 303's body). */
+  #status(exchange: Exchange, job: JobView, representation: boolean): void {
     const nowMs = Date.now();
     const body = this.describe(job, nowMs);
     if (typeof body.retryAfter === 'number') {
@@ -175,7 +177,7 @@ export class OperationsApi {
     // Success only: RFC 9110 303 See Other points at the result, and the body still describes
     // the operation. A FAILED or CANCELLED operation answers 200 with its body, so that clients
     // that follow redirects (fetch, requests) see the failure rather than land on a raw error.
-    if (body.status === 'COMPLETED') {
+    if (body.status === 'COMPLETED' && !representation) {
       return exchange.send(303, ['content-type', JSON_TYPE, 'location', operationLinks(job.jobId).result, 'cache-control', 'no-store'], JSON.stringify(body));
     }
     exchange.send(200, ['content-type', JSON_TYPE, 'cache-control', 'no-store'], JSON.stringify(body));
