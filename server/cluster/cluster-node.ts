@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Engine } from '../../engine/index.js';
 import { JOB_ENDINGS } from '../errors/index.js';
 import { ANY_OWNER } from '../auth/index.js';
@@ -150,7 +151,8 @@ export class ClusterNode {
         continue;
       }
       if (reply === null) continue;
-      for (const entries of streamEntries(reply)) {
+      for (const read of streamEntries(reply)) {
+        const entries = queueEntries(read);
         // A read waits up to BLOCK_MS: jobs this node took on meanwhile (its own submissions)
         // may have filled the room it asked for. What does not fit goes back to the queue, for
         // a node with a free worker, rather than wait here behind them.
@@ -161,28 +163,19 @@ export class ClusterNode {
     }
   }
 
-  /**
-   * Claims each entry (`[entryId, [field, value, ...]]`) and hands the jobs still unclaimed to
-   * the engine: `id ID` a stored job, `f REQUEST` a fire-and-forget request.
-   */
-  async #claimAll(read: readonly Reply[]): Promise<void> {
+  /** Claims each stored job's entry and hands the jobs still unclaimed to the engine; runs each fire-and-forget request. */
+  async #claimAll(entries: readonly QueueItem[]): Promise<void> {
     const { store, engine, recorder, watches, logger } = this.#options;
-    const entries: Reply[] = [];
-    for (const entry of read) {
-      const fields = (entry as Reply[])[1] as Reply[] | null;
-      if (fields !== null && String(fields[0]) === 'f') this.#runFire(String((entry as Reply[])[0]), fields[1] as Buffer);
-      else entries.push(entry);
+    const stored: QueueItem[] = [];
+    for (const entry of entries) {
+      if (entry.field === 'f') this.#runFire(entry.entryId, entry.value);
+      else stored.push(entry);
     }
-    this.#claiming += entries.length;
-    const jobIds = entries.map((entry) => {
-      const fields = (entry as Reply[])[1] as Reply[] | null;
-      return fields === null ? 0 : Number(String(fields[1]));
-    });
-    const claims = entries.map((entry, index) => {
-      const entryId = (entry as Reply[])[0] as Buffer;
-      const jobId = jobIds[index];
+    this.#claiming += stored.length;
+    const claims = stored.map(({ entryId, value }) => {
+      const jobId = Number(String(value));
       watches.claiming(jobId);
-      return store.claimQueued({ entryId: String(entryId), jobId }).catch((error: Error) => {
+      return store.claimQueued({ entryId, jobId }).catch((error: Error) => {
         logger.warn({ err: error, jobId }, 'could not claim a queued job: another node takes it once its entry is stale');
         return null;
       });
@@ -191,7 +184,7 @@ export class ClusterNode {
       const job = await claim;
       this.#claiming--;
       if (job === null) {
-        watches.claimed(jobIds[index], []);
+        watches.claimed(Number(String(stored[index].value)), []);
         continue;
       }
       if (job.webhook !== null) this.#options.registerWebhook(job.jobId, job.webhook);
@@ -204,11 +197,9 @@ export class ClusterNode {
     }
   }
 
-  #giveBack(entries: readonly Reply[]): void {
-    for (const entry of entries) {
-      const [entryId, fields] = entry as [Buffer, Reply[] | null];
-      if (fields === null) continue;
-      this.#options.store.giveBack(String(entryId), String(fields[0]), fields[1] as Buffer)
+  #giveBack(entries: readonly QueueItem[]): void {
+    for (const { entryId, field, value } of entries) {
+      this.#options.store.giveBack(entryId, field, value)
         .catch((error: Error) => this.#options.logger.warn({ err: error }, 'could not give a queue entry back: another node takes it once it is stale'));
     }
   }
@@ -288,9 +279,26 @@ export class ClusterNode {
     const stale = (await store.connection.command([
       'XAUTOCLAIM', `${this.#prefix}q`, GROUP, store.nodeId, String(STALE_ENTRY_MS), '0-0', 'COUNT', '100',
     ])) as Reply[];
-    const entries = (stale?.[1] as Reply[] | undefined)?.filter((entry) => (entry as Reply[])[1] !== null) ?? [];
+    const entries = queueEntries((stale?.[1] as Reply[] | undefined) ?? []);
     if (entries.length > 0) await this.#claimAll(entries);
   }
+}
+
+/** One entry of the shared queue: `id JOBID` (a stored job) or `f REQUEST` (a fire-and-forget request). */
+interface QueueItem {
+  entryId: string;
+  field: string;
+  value: Buffer;
+}
+
+/** `[entryId, [field, value]]` entries as XREADGROUP and XAUTOCLAIM give them; one deleted meanwhile (no fields) is left out. */
+function queueEntries(entries: readonly Reply[]): QueueItem[] {
+  const items: QueueItem[] = [];
+  for (const entry of entries) {
+    const [entryId, fields] = entry as [Buffer, Reply[] | null];
+    if (fields !== null) items.push({ entryId: String(entryId), field: String(fields[0]), value: fields[1] as Buffer });
+  }
+  return items;
 }
 
 /** The entries of each stream of an XREAD / XREADGROUP reply: a map over RESP3, pairs over RESP2. */
@@ -305,6 +313,3 @@ function fieldsOf(fields: readonly Reply[]): Record<string, string> {
   return record;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

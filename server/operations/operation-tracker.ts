@@ -348,10 +348,11 @@ export class OperationTracker implements JobObserver {
    * again and call again with `trusted` set.
    */
   watch(job: JobView, watcher: OperationWatcher, lastEventId: number, nowMs: number, trusted = false): boolean | null {
-    if (!trusted && job.state === 'pending' && !this.#live.has(job.jobId) && this.#runningStored(job.jobId) === undefined) return null;
+    const running = job.state === 'pending' ? this.#runningStored(job.jobId) : undefined;
+    if (!trusted && job.state === 'pending' && !this.#live.has(job.jobId) && running === undefined) return null;
     // The view may be older than this process's own knowledge (a store that writes the start
     // asynchronously): a job that started here shows as started.
-    const live = job.state === 'pending' ? this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs || (this.#runningStored(job.jobId)?.startedAtMs ?? 0)) : undefined;
+    const live = job.state === 'pending' ? this.#liveFor(job.jobId, job.createdAtMs, job.startedAtMs || (running?.startedAtMs ?? 0)) : undefined;
     if (live === undefined) {
       const event = finalEvent(job, finalEventId(job, 0), this.progressOf(job), finishedSummary(job));
       if (event.id > lastEventId) watcher.push(event);

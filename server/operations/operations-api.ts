@@ -29,6 +29,16 @@ export interface OperationsApiOptions {
   rerun: (jobId: number, createdAtMs: number, request: StoredRequest) => ArangoError | null;
 }
 
+/** The request headers an operation's actions read, taken before the store is asked (uWS's request is gone after). */
+interface ActionHeaders {
+  /** `Accept` of a stream request. */
+  accept: string;
+  /** `Last-Event-ID` of a stream request. */
+  lastEventId: string;
+  /** A status request's `Prefer: return=representation`: the status itself, without the 303. */
+  representation: boolean;
+}
+
 /**
  * The long-running-operations surface over the same job table: `/_api/operations` (history),
  * `/{id}` (status), `/{id}/result`, `/{id}/cancel`, `/{id}/stream` (SSE). Errors are RFC 9457
@@ -74,23 +84,24 @@ export class OperationsApi {
         });
       });
     }
-    // uWS's request is gone once the store answered (Redis, LMDB off the cache): the headers a
-    // stream needs are read now.
-    const accept = action === 'stream' ? headerOf('accept') : '';
-    const lastEventId = action === 'stream' ? headerOf('last-event-id') : '';
-    const prefer = action === '' ? headerOf('prefer') : '';
-    const headersRead = (name: string): string => (name === 'accept' ? accept : name === 'last-event-id' ? lastEventId : name === 'prefer' ? prefer : '');
+    // uWS's request is gone once the store answered (Redis, LMDB off the cache): the headers
+    // the actions need are read now.
+    const headers: ActionHeaders = {
+      accept: action === 'stream' ? headerOf('accept') : '',
+      lastEventId: action === 'stream' ? headerOf('last-event-id') : '',
+      representation: action === '' && /(^|[\s,;])return=representation\b/i.test(headerOf('prefer')),
+    };
     answerWith(exchange, this.#options.store.get(jobId, caller), (job) => {
       if (job === undefined) return this.#missing(exchange, jobId, caller);
-      this.#act(exchange, method, rest, query, headersRead, action, job, caller);
+      this.#act(exchange, method, rest, query, headers, action, job, caller);
     });
   }
 
-  #act(exchange: Exchange, method: string, rest: string, query: string, headerOf: (name: string) => string, action: string, job: JobView, caller: Caller): void {
+  #act(exchange: Exchange, method: string, rest: string, query: string, headers: ActionHeaders, action: string, job: JobView, caller: Caller): void {
     switch (action) {
       case '':
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
-        return this.#status(exchange, job, /(^|[\s,;])return=representation\b/i.test(headerOf('prefer')));
+        return this.#status(exchange, job, headers.representation);
       case 'result':
         if (method !== 'GET' && method !== 'HEAD') return sendMethodNotAllowed(exchange, 'GET');
         return this.#result(exchange, job);
@@ -104,7 +115,7 @@ export class OperationsApi {
         // HEAD as on every GET route: the stream's headers, no stream.
         if (method === 'HEAD') return exchange.send(200, SSE_HEAD_HEADERS, null);
         if (method !== 'GET') return sendMethodNotAllowed(exchange, 'GET');
-        return this.#stream(exchange, job, query, headerOf, caller);
+        return this.#stream(exchange, job, query, headers, caller);
       default:
         return sendProblem(exchange, problem(ERRORS.notFound, `no such resource: /_api/operations${rest}`));
     }
@@ -256,12 +267,12 @@ export class OperationsApi {
     exchange.send(200, ['content-type', JSON_TYPE], JSON.stringify(body));
   }
 
-  #stream(exchange: Exchange, job: JobView, query: string, headerOf: (name: string) => string, caller: Caller): void {
-    const accept = headerOf('accept');
+  #stream(exchange: Exchange, job: JobView, query: string, headers: ActionHeaders, caller: Caller): void {
+    const { accept } = headers;
     if (accept !== '' && !/text\/event-stream|\*\/\*|text\/\*/.test(accept)) {
       return sendProblem(exchange, problem(ERRORS.notAcceptable, 'this resource is a text/event-stream'));
     }
-    const resumeFrom = headerOf('last-event-id') || new URLSearchParams(query).get('lastEventId') || '0';
+    const resumeFrom = headers.lastEventId || new URLSearchParams(query).get('lastEventId') || '0';
     const lastEventId = /^\d+$/.test(resumeFrom) ? Number(resumeFrom) : 0;
     const tracker = this.#options.tracker;
     if (job.state !== 'pending' && lastEventId >= tracker.finalEventIdOf(job)) {

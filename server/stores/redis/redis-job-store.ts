@@ -34,7 +34,7 @@ export interface RedisJobStoreOptions {
   onConnectionError?: (error: Error) => void;
   /** Jobs the shared queue may hold, cluster-wide (`--server.maximal-queue-size`); beyond, `add` of a shared job throws ERR_QUEUE_FULL. */
   maxSharedQueue?: number;
-  /** Adds `x-arango-async-node: NODE` to each result this node stores, so that a client sees which node ran its job. */
+  /** Results read through this store carry `x-arango-async-node: NODE`, the node that ran the job (from its `n` field), so that a client sees where it ran. */
   nodeHeader?: boolean;
 }
 
