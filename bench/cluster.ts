@@ -26,7 +26,7 @@
  * from /proc), redis-server on the PATH; 35-45 s here. Every process it starts is stopped at the
  * end, on an error, and on SIGINT or SIGTERM.
  */
-import { pathToFileURL } from 'node:url';
+import { printJsonWhenRunDirectly } from './report/standalone.js';
 import { RedisProcess } from '../scripts/redis-process.js';
 import { measureBullmq, WORKER_CONCURRENCY } from './cluster/bullmq-run.js';
 import { measureCancelAcrossNodes, type CancelAcrossNodes } from './cluster/cancel-across-nodes.js';
@@ -101,11 +101,4 @@ export async function runClusterBench(): Promise<ClusterBenchResult> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runClusterBench().then((result) => {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  }, (error: Error) => {
-    process.stderr.write(`${error.stack ?? error.message}\n`);
-    process.exit(1);
-  });
-}
+printJsonWhenRunDirectly(import.meta.url, runClusterBench);

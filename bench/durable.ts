@@ -20,7 +20,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { printJsonWhenRunDirectly } from './report/standalone.js';
 import { loadTargetCommand, runLoad, ServerProcess, type LoadResult } from './load/index.js';
 import { LmdbJobStore } from '../server/stores/lmdb/index.js';
 import { fill } from './durable-store.js';
@@ -152,11 +153,4 @@ export async function runDurableBench(): Promise<DurableBenchResult> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runDurableBench().then((result) => {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  }, (error: Error) => {
-    process.stderr.write(`${error.stack ?? error.message}\n`);
-    process.exit(1);
-  });
-}
+printJsonWhenRunDirectly(import.meta.url, runDurableBench);
