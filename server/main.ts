@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Engine } from '../engine/index.js';
 import { Authenticator } from './auth/index.js';
-import { HttpFront } from './front/index.js';
+import { DashboardAssets, HttpFront } from './front/index.js';
 import { ARANGO_HANDLERS, DEMO_HANDLERS } from './handlers/index.js';
 import { defaultQueuedPerUser, JobRecorder, recoverUnfinishedJobs, rerunStoredJob, UserLimits, type JobStore } from './jobs/index.js';
 import { createLogger, JobLog, ServerMetrics } from './observability/index.js';
@@ -123,6 +123,7 @@ async function main(argv: readonly string[]): Promise<void> {
     storedJobId: clusterIds === null ? undefined : () => clusterIds.take(),
     shareStored: clusterIds === null ? undefined : () => clusterNode !== null && !clusterNode.hasFreeCapacity(),
     shareFire: store instanceof RedisJobStore ? (request) => store.shareFire(storedRequestOf(request)) : undefined,
+    dashboard: new DashboardAssets(),
   });
   if (recovery.unfinished.length > 0) {
     const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);

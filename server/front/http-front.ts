@@ -8,6 +8,7 @@ import { JobApi, sendStoreError, type JobRecorder, type JobStore, type UserLimit
 import { MODE_BLOCKING, MODE_FIRE, MODE_INLINE, MODE_STORE, type JobLog, type ServerMetrics } from '../observability/index.js';
 import { DEFAULT_CANCEL_REASON, handlerHeaders, mountOperationsSocket, operationType, problem, problemAnswer, type OperationsApi, type OperationSubmit, type OperationTracker, type SubmitIntent } from '../operations/index.js';
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
+import { DASHBOARD_PATH, isDashboardPath, type DashboardAssets } from './dashboard-assets.js';
 
 export interface HttpFrontOptions {
   engine: Engine;
@@ -35,6 +36,8 @@ export interface HttpFrontOptions {
    * (the request then runs here).
    */
   shareFire?: (request: SubmitRequest) => Promise<void>;
+  /** The browser dashboard's files, served at `/_admin/dashboard/` (none: every such path is a 404). */
+  dashboard?: DashboardAssets;
 }
 
 const NO_HEADERS: string[] = [];
@@ -100,6 +103,7 @@ export class HttpFront {
   readonly #storedJobId: () => number;
   readonly #shareStored: () => boolean;
   readonly #shareFire: ((request: SubmitRequest) => Promise<void>) | null;
+  readonly #dashboard: DashboardAssets | null;
   /** What handlers see as `ctx.user`, one frozen object per caller. */
   readonly #jobUsers = new Map<string, JobUser>();
   #listenSocket: us_listen_socket | null = null;
@@ -119,6 +123,7 @@ export class HttpFront {
     this.#storedJobId = options.storedJobId ?? (() => this.#engine.reserveJobId());
     this.#shareStored = options.shareStored ?? (() => false);
     this.#shareFire = options.shareFire ?? null;
+    this.#dashboard = options.dashboard ?? null;
     this.#app = uWS.App();
     mountOperationsSocket(this.#app, this.#store, options.operations.tracker, (authorization, clientAddress) =>
       this.#authenticator.authenticate(this.#authentication ? authorization : '', clientAddress));
@@ -167,6 +172,11 @@ export class HttpFront {
       return this.#metrics.countRequest(MODE_INLINE, 400);
     }
     if (path === '/_open/auth') return this.#login(req, exchange, method);
+    // The dashboard's files hold no data: the page must load to show its login form.
+    if (this.#dashboard !== null && isDashboardPath(path)) {
+      this.#dashboard.serve(exchange, method, path.slice(DASHBOARD_PATH.length), req.getHeader('if-none-match'));
+      return this.#metrics.countRequest(MODE_INLINE, exchange.status);
+    }
     // As ArangoDB does, every other path authenticates before routing: without credentials an
     // unknown path is 401 too, so routes cannot be enumerated.
     const authorization = this.#authentication ? req.getHeader('authorization') : '';

@@ -24,6 +24,9 @@ export class ServerMetrics {
   readonly #jobEventIndex = new Map<string, number>(JOB_EVENT_KINDS.map((kind, index) => [kind, index]));
   readonly #cancelRequestedAt = new Map<number, number>();
   readonly #cancelLatency: Histogram;
+  /** performance.now() at each running job's start, for the duration histogram. */
+  readonly #startedAt = new Map<number, number>();
+  readonly #jobDuration: Histogram;
 
   constructor(engine: Engine) {
     collectDefaultMetrics({ register: this.registry });
@@ -93,6 +96,12 @@ export class ServerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
+    this.#jobDuration = new Histogram({
+      name: 'arangojobs_job_duration_seconds',
+      help: 'Time a job ran, from its (last) start to its end, whatever the outcome',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [this.registry],
+    });
   }
 
   countRequest(mode: number, status: number): void {
@@ -101,7 +110,17 @@ export class ServerMetrics {
 
   countJobEvent(kind: JobEventKind, jobId: number): void {
     this.#jobEvents[this.#jobEventIndex.get(kind)!]++;
-    if ((kind === 'cancelled' || kind === 'done' || kind === 'failed' || kind === 'timedOut') && this.#cancelRequestedAt.size > 0) {
+    if (kind === 'running') {
+      this.#startedAt.set(jobId, performance.now());
+      return;
+    }
+    if (kind !== 'cancelled' && kind !== 'done' && kind !== 'failed' && kind !== 'timedOut') return;
+    const startedAt = this.#startedAt.get(jobId);
+    if (startedAt !== undefined) {
+      this.#startedAt.delete(jobId);
+      this.#jobDuration.observe((performance.now() - startedAt) / 1000);
+    }
+    if (this.#cancelRequestedAt.size > 0) {
       const requestedAt = this.#cancelRequestedAt.get(jobId);
       if (requestedAt !== undefined) {
         this.#cancelRequestedAt.delete(jobId);

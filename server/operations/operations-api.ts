@@ -137,6 +137,7 @@ export class OperationsApi {
       type: job.type,
       status,
       progress: completed ? completedProgress(progress) : progress,
+      owner: job.owner,
       timestamps: {
         created: iso(job.createdAtMs),
         started: job.startedAtMs === 0 ? null : iso(job.startedAtMs),
@@ -329,6 +330,12 @@ export class OperationsApi {
     if (statusText !== null && filter === undefined) {
       return sendProblem(exchange, problem(ERRORS.badParameter, `status must be one of ${Object.keys(STATUS_FILTERS).join(', ')}`));
     }
+    // A superuser may list one user's operations (the dashboard's user filter); others only their own.
+    const user = params.get('user');
+    if (user !== null && user !== caller.username && !caller.superuser) {
+      return sendProblem(exchange, problem(ERRORS.operationForbidden, 'only a superuser may list another user\'s operations'));
+    }
+    if (user !== null) caller = { username: user, superuser: false };
     const paged = params.has('page') || params.has('size');
     if (paged && (params.has('limit') || params.has('after'))) {
       return sendProblem(exchange, problem(ERRORS.badParameter, 'page and size page by number; limit and after by cursor: use one or the other'));
@@ -359,7 +366,7 @@ export class OperationsApi {
 }
 
 /** What the history accepts. */
-const HISTORY_PARAMETERS: ReadonlySet<string> = new Set(['status', 'limit', 'after', 'page', 'size']);
+const HISTORY_PARAMETERS: ReadonlySet<string> = new Set(['status', 'user', 'limit', 'after', 'page', 'size']);
 /** Pages beyond this would walk a million jobs per request. */
 const MAX_HISTORY_PAGE = 1000;
 
@@ -378,6 +385,7 @@ function sendHistory(exchange: Exchange, jobs: JobSummary[], pagination: Record<
       operationId: String(job.jobId),
       type: job.type,
       status,
+      owner: job.owner,
       timestamps: { created: iso(job.createdAtMs), started: job.startedAtMs === 0 ? null : iso(job.startedAtMs), finished: job.finishedAtMs === 0 ? null : iso(job.finishedAtMs) },
       // Seconds, as the seed's history shows it.
       duration: job.finishedAtMs === 0 || job.startedAtMs === 0 ? null : (job.finishedAtMs - job.startedAtMs) / 1000,
