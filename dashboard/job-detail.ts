@@ -147,6 +147,11 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
     if (next.reason !== undefined) rows.push(['Cancel reason', next.reason]);
     if (next.error !== undefined) rows.push(['Error', errorText(next.error)]);
     if (next.result !== undefined) rows.push(['Answer status', String(next.result.status)]);
+    const warnings = (next.result as { warnings?: Array<{ code?: string; message?: string; affectedRecords?: number }> } | undefined)?.warnings ?? [];
+    if (warnings.length > 0) {
+      rows.push(['Warnings', h('ul', { class: 'warnings' }, ...warnings.map((warning) => h('li', {},
+        h('code', {}, warning.code ?? ''), ` ${warning.message ?? ''}`, warning.affectedRecords === undefined ? null : ` (${warning.affectedRecords} records)`)))]);
+    }
     replaceChildren(facts, ...rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', { dataset: { fact: name.toLowerCase() } }, value)]));
     const tried = next.attempts ?? [];
     replaceChildren(attempts, tried.length === 0 ? null : h('h3', {}, 'Failed attempts'),
