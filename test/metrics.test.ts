@@ -23,6 +23,7 @@ const FAMILIES: [string, string][] = [
   ['arangojobs_worker_threads', 'gauge'],
   ['arangojobs_worker_restarts_total', 'counter'],
   ['arangojobs_cancel_latency_seconds', 'histogram'],
+  ['arangojobs_job_duration_seconds', 'histogram'],
 ];
 
 test('is Prometheus text format with the server\'s metric families', async () => {
@@ -60,6 +61,8 @@ test('counts requests by mode and status, and job transitions', async () => {
   assert.ok(grew({ status: '404' }), 'the 404');
   const done = (text: string): number => metricValue(text, 'arangojobs_job_transitions_total', { kind: 'done' });
   assert.ok(done(after) >= done(before) + 3, 'three jobs done');
+  const durations = (text: string): number => metricValue(text, 'arangojobs_job_duration_seconds_count');
+  assert.ok(durations(after) >= durations(before) + 3, 'each ended job is timed');
 });
 
 test('HEAD works and other methods are 405', async () => {

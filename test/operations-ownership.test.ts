@@ -117,6 +117,21 @@ test('the history lists only the caller\'s operations, newest first; a superuser
   assert.equal(item.links.self, `/_api/operations/${item.operationId}`);
 });
 
+test('each history item names its owner; a superuser lists one user\'s with ?user=, anyone else only their own (403)', async () => {
+  const grace = jwtHeaders(JWT_SECRET, 'grace');
+  const heidi = jwtHeaders(JWT_SECRET, 'heidi');
+  const graces = (await submitOperation(server.url, '/_api/version', grace)).operationId;
+  const heidis = (await submitOperation(server.url, '/_api/version', heidi)).operationId;
+  const listed = (await history(SUPERUSER, '?user=grace')).data as Array<HistoryItem & { owner: string }>;
+  assert.deepEqual(listed.map((item) => [item.operationId, item.owner]), [[graces, 'grace']]);
+  assert.deepEqual((await history(grace, '?user=grace')).data.map((item) => item.operationId), [graces], 'naming oneself is allowed');
+  const refused = await call(server.url, 'GET', '/_api/operations?user=heidi', grace);
+  assertProblem(refused, 403);
+  assert.doesNotMatch(refused.body, new RegExp(heidis));
+  const everyone = (await history(SUPERUSER, '?limit=1000')).data as Array<HistoryItem & { owner: string }>;
+  assert.equal(everyone.find((item) => item.operationId === heidis)?.owner, 'heidi');
+});
+
 test('?status=COMPLETED filters the history', async () => {
   const erin = jwtHeaders(JWT_SECRET, 'erin');
   const completed = (await submitOperation(server.url, '/_api/version', erin)).operationId;
