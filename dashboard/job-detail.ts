@@ -228,6 +228,30 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
   const statusSoon = throttled(refreshStatus);
   const logSoon = throttled(refreshLog);
 
+  /**
+   * A webhook is delivered after its job ended, and retried later still: the page asks for the
+   * status every 2 s while a delivery is due, for at most two minutes.
+   */
+  let deliveryTimer: ReturnType<typeof setInterval> | undefined;
+  const deliveriesDue = (): boolean => {
+    const view = (status as DetailStatus | null)?.webhook;
+    if (view === undefined) return false;
+    const last = view.deliveries.at(-1);
+    return last === undefined || last.nextAttemptAt !== undefined;
+  };
+  const watchDeliveries = (): void => {
+    if (deliveryTimer !== undefined || !deliveriesDue()) return;
+    const until = Date.now() + 120_000;
+    deliveryTimer = setInterval(() => {
+      if (controller.signal.aborted || Date.now() > until || !deliveriesDue()) {
+        clearInterval(deliveryTimer);
+        deliveryTimer = undefined;
+        return;
+      }
+      void refreshStatus();
+    }, 2000);
+  };
+
   let stream: AbortController | null = null;
   const follow = (): void => {
     stream?.abort();
@@ -252,6 +276,7 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
           if (FINAL.has(event.event)) {
             await refreshStatus();
             await Promise.all([refreshLog(), refreshPreview()]);
+            watchDeliveries();
             return;
           }
           statusSoon();
@@ -273,8 +298,15 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
     await Promise.all([refreshLog(), refreshPreview()]);
     const shown = status as DetailStatus | null; // set by refreshStatus
     if (shown !== null && !FINAL.has(shown.status)) follow();
+    else watchDeliveries();
   })();
-  return { element, dispose: () => controller.abort() };
+  return {
+    element,
+    dispose: () => {
+      controller.abort();
+      clearInterval(deliveryTimer);
+    },
+  };
 }
 
 /** The first PREVIEW_BYTES of the result, decoded as UTF-8 text (never parsed as markup), pretty-printed when it is whole JSON. */

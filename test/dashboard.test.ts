@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { browserMissing, launchBrowser, openPage, screenshot } from './helpers/browser.js';
 import { makeUsersFile, type UsersFile } from './helpers/credentials.js';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
+import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
 /*
  * The dashboard in a real headless Chromium (Debian's), against the server binary: the
@@ -39,13 +40,19 @@ async function assertClean(page: Page, problems: string[]): Promise<void> {
 describe('dashboard, authentication off', { skip }, () => {
   let server: ServerProcess;
   let browser: Browser;
+  let receiver: WebhookReceiver;
 
   before(async () => {
-    [server, browser] = await Promise.all([startServer(['--server.threads', '2']), launchBrowser()]);
+    receiver = await WebhookReceiver.start();
+    [server, browser] = await Promise.all([
+      startServer(['--server.threads', '2', '--webhook.allow', `127.0.0.1:${receiver.port}`, '--webhook.allow-http', 'true', '--webhook.secret', 'dashboard-webhooks']),
+      launchBrowser(),
+    ]);
   });
   after(async () => {
     await browser?.close();
     await server?.stop();
+    await receiver?.close();
   });
 
   test('the overview updates from the server\'s figures while jobs run', async () => {
@@ -119,6 +126,19 @@ describe('dashboard, authentication off', { skip }, () => {
     await page.waitForSelector('main[data-view="jobs"] .flash');
     const gone = await fetch(`${server.url}/_api/operations/${id}`);
     assert.ok(gone.status === 410 || gone.status === 404, `deleted: ${gone.status}`);
+    await assertClean(page, problems);
+    await page.context().close();
+  });
+
+  test('a job\'s page shows its log as it grows and its webhook\'s deliveries', async () => {
+    const { page, problems } = await openPage(browser);
+    const id = await submit(server, '/_admin/report?records=400&ms=5&lines=3', { 'x-callback-url': receiver.url() });
+    await page.goto(`${server.url}${DASHBOARD}#/jobs/${id}`);
+    await page.waitForFunction(() => document.querySelectorAll('ol.log li').length >= 4, undefined, { timeout: 20_000 });
+    await page.waitForSelector('section.job-detail[data-status="COMPLETED"]', { timeout: 20_000 });
+    await page.waitForSelector('table.deliveries tr[data-outcome="delivered"]', { timeout: 20_000 });
+    assert.match((await page.textContent('div.webhook')) ?? '', /COMPLETED/);
+    assert.match((await page.textContent('ol.log')) ?? '', /done/);
     await assertClean(page, problems);
     await page.context().close();
   });
