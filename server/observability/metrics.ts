@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Engine, JobEventKind } from '../../engine/index.js';
+import { TypedHistogram } from './typed-histogram.js';
 
 /** How a request was executed, for `requests_total{mode}`. */
 export const MODE_BLOCKING = 0;
@@ -26,7 +27,7 @@ export class ServerMetrics {
   readonly #cancelLatency: Histogram;
   /** performance.now() at each running job's start, for the duration histogram. */
   readonly #startedAt = new Map<number, number>();
-  readonly #jobDuration: Histogram;
+  readonly #jobDuration: TypedHistogram;
 
   constructor(engine: Engine) {
     collectDefaultMetrics({ register: this.registry });
@@ -96,7 +97,7 @@ export class ServerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
-    this.#jobDuration = new Histogram({
+    this.#jobDuration = new TypedHistogram({
       name: 'arangojobs_job_duration_seconds',
       help: 'Time a job ran, from its (last) start to its end, whatever the outcome',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
