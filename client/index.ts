@@ -3,8 +3,8 @@
  * dependencies (fetch, streams, Web Crypto), for Node 20+ and browsers.
  */
 export {
-  JobClient, Operation,
-  type EventsOptions, type FinalStatus, type JobClientAuth, type JobClientOptions, type OperationEvent, type OperationResult,
+  FINAL_STATUSES, JobClient, Operation,
+  type EventsOptions, type FinalStatus, type HistoryPage, type JobClientAuth, type JobClientOptions, type OperationEvent, type OperationResult,
   type OperationState, type OperationStatus, type OperationsFilter, type Progress, type SubmitOptions, type WaitOptions,
 } from './job-client.js';
 export {

@@ -95,18 +95,33 @@ export interface EventsOptions {
   reconnectDelayMs?: number;
 }
 
-/** Filters of {@link JobClient.operations}. */
+/** Filters of {@link JobClient.operations} and {@link JobClient.historyPages}. */
 export interface OperationsFilter {
   /** Only operations in this state (the server filters). */
   status?: OperationState;
   /** Only operations of this type, e.g. `REPORT_GENERATION` or `GET /_admin/steps` (filtered here). */
   type?: string;
+  /** Only this user's operations (the server filters; a superuser may name anyone, others only themselves). */
+  user?: string;
+  /** Start below this operation id (a page's `next`); none: the newest. */
+  after?: string;
   /** Operations per page. @defaultValue 100 */
   pageSize?: number;
   signal?: AbortSignal;
 }
 
-const FINAL: ReadonlySet<string> = new Set(['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED']);
+/** One page of the history, as {@link JobClient.historyPages} yields it. */
+export interface HistoryPage {
+  /** The page's operations that match the filter (with a `type` filter, possibly none). */
+  data: OperationStatus[];
+  /** The cursor of the next (older) page, for `after`; null on the last. */
+  next: string | null;
+  /** How many operations the server's filters (status, user) match, before the `type` filter. */
+  totalElements: number;
+}
+
+/** The states an operation ends in: no event follows them. */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set<FinalStatus>(['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED']);
 const MAX_RECONNECT_DELAY_MS = 5_000;
 
 /**
@@ -191,17 +206,31 @@ export class JobClient {
    * iteration goes (`GET /_api/operations?limit&after`).
    */
   async *operations(filter: OperationsFilter = {}): AsyncGenerator<OperationStatus> {
-    let after: string | null = null;
+    for await (const page of this.historyPages(filter)) yield* page.data;
+  }
+
+  /**
+   * The history page by page, newest first, each with the cursor of the next and the server's
+   * count: what a paged view needs. The server filters by status and user; `type` is matched
+   * here, so a page may hold fewer than `pageSize` operations, or none.
+   */
+  async *historyPages(filter: OperationsFilter = {}): AsyncGenerator<HistoryPage> {
+    let after = filter.after ?? '';
     for (;;) {
       const query = new URLSearchParams({ limit: String(filter.pageSize ?? 100) });
       if (filter.status !== undefined) query.set('status', filter.status);
-      if (after !== null) query.set('after', after);
-      const page = await this.json<{ data: OperationStatus[]; pagination: { next?: string | null } }>('GET', `/_api/operations?${query}`, filter.signal);
-      for (const operation of page.data) {
-        if (filter.type === undefined || operation.type === filter.type) yield operation;
-      }
+      if (filter.user !== undefined) query.set('user', filter.user);
+      if (after !== '') query.set('after', after);
+      const page = await this.json<{ data: OperationStatus[]; pagination: { next?: string | null; totalElements?: number } }>(
+        'GET', `/_api/operations?${query}`, filter.signal);
       const next = page.pagination?.next;
-      if (typeof next !== 'string' || next === '' || page.data.length === 0) return;
+      const more = typeof next === 'string' && next !== '' && page.data.length > 0;
+      yield {
+        data: filter.type === undefined ? page.data : page.data.filter((operation) => operation.type === filter.type),
+        next: more ? next : null,
+        totalElements: page.pagination?.totalElements ?? 0,
+      };
+      if (!more) return;
       after = next;
     }
   }
@@ -295,7 +324,7 @@ export class Operation {
           const event: OperationEvent = { ...payload, id: message.id };
           delayMs = options.reconnectDelayMs ?? 250;
           yield event;
-          if (FINAL.has(event.event)) return;
+          if (FINAL_STATUSES.has(event.event)) return;
         }
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
@@ -317,7 +346,7 @@ export class Operation {
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
       for await (const event of this.events({ signal })) {
-        if (event.progress != null && !FINAL.has(event.event)) options.onProgress?.(event.progress, event);
+        if (event.progress != null && !FINAL_STATUSES.has(event.event)) options.onProgress?.(event.progress, event);
         if (event.status === 'FAILED') throw new OperationFailedError(this.id, (event.data.error as Record<string, unknown>) ?? null);
         if (event.status === 'CANCELLED') {
           // The event does not carry the reason; the status does.
@@ -325,7 +354,7 @@ export class Operation {
             (status) => (typeof status.reason === 'string' ? status.reason : null), () => null);
           throw new OperationCancelledError(this.id, reason);
         }
-        if (FINAL.has(event.event)) return await this.result(signal);
+        if (FINAL_STATUSES.has(event.event)) return await this.result(signal);
       }
       // The stream said it had already ended (204): ask how.
       const status = await this.status(signal);

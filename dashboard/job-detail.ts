@@ -1,8 +1,7 @@
-import { OperationGoneError, type Operation, type OperationStatus, type Progress } from '../client/index.js';
+import { FINAL_STATUSES, OperationGoneError, type Operation, type OperationStatus, type Progress } from '../client/index.js';
 import { formatSeconds, formatTime, h, progressBar, replaceChildren, statusBadge, updateProgressBar, type Child } from './dom.js';
 import type { Session } from './session.js';
 
-const FINAL = new Set(['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED']);
 /** The result preview shows at most this many bytes, as text. */
 export const PREVIEW_BYTES = 64 * 1024;
 /** Status refreshes while events come in, at most this often. */
@@ -106,7 +105,7 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
   }
 
   const setButtons = (state: string): void => {
-    const final = FINAL.has(state);
+    const final = FINAL_STATUSES.has(state);
     cancelButton.disabled = final || gone;
     reasonInput.disabled = final || gone;
     retryButton.disabled = !(state === 'FAILED' || state === 'CANCELLED') || gone;
@@ -114,7 +113,7 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
   };
 
   const showProgress = (progress: Progress | null | undefined, state: string): void => {
-    const final = FINAL.has(state);
+    const final = FINAL_STATUSES.has(state);
     const percentage = progress?.percentage ?? (state === 'COMPLETED' || state === 'COMPLETED_WITH_ERRORS' ? 100 : null);
     updateProgressBar(bar, percentage, final);
     const parts = [percentage === null ? (final ? '' : 'running, no percentage reported') : `${percentage}%`];
@@ -200,7 +199,7 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
   };
 
   const refreshPreview = async (): Promise<void> => {
-    if (status === null || !FINAL.has(status.status) || status.status === 'CANCELLED') {
+    if (status === null || !FINAL_STATUSES.has(status.status) || status.status === 'CANCELLED') {
       preview.textContent = '';
       previewNote.textContent = status?.status === 'CANCELLED' ? 'A cancelled operation has no result.' : 'The result shows here once the operation has ended.';
       return;
@@ -273,7 +272,7 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
             element.dataset.status = event.status;
             setButtons(event.status);
           }
-          if (FINAL.has(event.event)) {
+          if (FINAL_STATUSES.has(event.event)) {
             await refreshStatus();
             await Promise.all([refreshLog(), refreshPreview()]);
             watchDeliveries();
@@ -297,7 +296,7 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
     if (gone) return;
     await Promise.all([refreshLog(), refreshPreview()]);
     const shown = status as DetailStatus | null; // set by refreshStatus
-    if (shown !== null && !FINAL.has(shown.status)) follow();
+    if (shown !== null && !FINAL_STATUSES.has(shown.status)) follow();
     else watchDeliveries();
   })();
   return {

@@ -1,10 +1,9 @@
-import type { OperationEvent, OperationStatus } from '../client/index.js';
+import { FINAL_STATUSES, type OperationEvent, type OperationState, type OperationStatus } from '../client/index.js';
 import { formatSeconds, formatTime, h, progressBar, replaceChildren, statusBadge, updateProgressBar } from './dom.js';
 import { LiveOperations } from './live.js';
 import type { Session } from './session.js';
 
 export const STATES = ['PENDING', 'PROCESSING', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED'];
-const FINAL = new Set(['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED']);
 const PAGE_SIZE = 20;
 /** How often the first page looks for new operations. */
 const REFRESH_MS = 2000;
@@ -44,30 +43,28 @@ interface Page {
 
 /**
  * One page of the history with the filters: the server filters by state and user; the type
- * is matched here (the server's history has no type filter), reading pages of 100 until 20
- * rows match or the history ends.
+ * is matched by the client (the server's history has no type filter), reading pages of 100
+ * until 20 rows match or the history ends.
  */
 async function loadPage(session: Session, filters: JobFilters, signal: AbortSignal): Promise<Page> {
   const items: HistoryItem[] = [];
-  let after = filters.after;
   let totalElements = 0;
-  for (;;) {
-    const query = new URLSearchParams({ limit: filters.type === '' ? String(PAGE_SIZE) : '100' });
-    if (filters.status !== '') query.set('status', filters.status);
-    if (filters.user !== '') query.set('user', filters.user);
-    if (after !== '') query.set('after', after);
-    const page = await session.client.json<{ data: HistoryItem[]; pagination: { next?: string | null; totalElements?: number } }>(
-      'GET', `/_api/operations?${query}`, signal);
-    totalElements = page.pagination.totalElements ?? 0;
-    for (const item of page.data) {
-      if (filters.type !== '' && item.type !== filters.type) continue;
+  const pages = session.client.historyPages({
+    status: filters.status === '' ? undefined : filters.status as OperationState,
+    type: filters.type === '' ? undefined : filters.type,
+    user: filters.user === '' ? undefined : filters.user,
+    after: filters.after,
+    pageSize: filters.type === '' ? PAGE_SIZE : 100,
+    signal,
+  });
+  for await (const page of pages) {
+    totalElements = page.totalElements;
+    for (const item of page.data as HistoryItem[]) {
       items.push(item);
       if (items.length === PAGE_SIZE) return { items, next: item.operationId, totalElements };
     }
-    const next = page.pagination.next;
-    if (typeof next !== 'string' || next === '' || page.data.length === 0) return { items, next: null, totalElements };
-    after = next;
   }
+  return { items, next: null, totalElements };
 }
 
 /** The jobs view: filters, the table with live progress, paging. */
@@ -113,8 +110,8 @@ export function jobsView(session: Session, filters: JobFilters): { element: HTML
     rows.clear();
     replaceChildren(body, ...page.items.map((item) => {
       const seen = known.get(item.operationId);
-      const status = seen !== undefined && (FINAL.has(seen.status) || !FINAL.has(item.status)) ? seen.status : item.status;
-      const final = FINAL.has(status);
+      const status = seen !== undefined && (FINAL_STATUSES.has(seen.status) || !FINAL_STATUSES.has(item.status)) ? seen.status : item.status;
+      const final = FINAL_STATUSES.has(status);
       const bar = progressBar(final ? barOfFinal(status) : seen?.percentage ?? null, final);
       const state = h('td', {}, statusBadge(status));
       const row = h('tr', { dataset: { operationId: item.operationId, status } },
@@ -145,7 +142,7 @@ export function jobsView(session: Session, filters: JobFilters): { element: HTML
     const row = rows.get(id);
     if (row === undefined || event.event === 'ERROR') return;
     const update = event as OperationEvent;
-    const final = FINAL.has(update.status);
+    const final = FINAL_STATUSES.has(update.status);
     const percentage = final ? barOfFinal(update.status, update.progress?.percentage) : update.progress?.percentage ?? null;
     known.set(id, { status: update.status, percentage });
     updateProgressBar(row.bar, percentage, final);

@@ -1,4 +1,4 @@
-import type { OperationEvent } from '../client/index.js';
+import { FINAL_STATUSES, type OperationEvent } from '../client/index.js';
 import { socketProtocols, socketUrl, type Session } from './session.js';
 
 type Listener = (event: OperationEvent) => void;
@@ -65,7 +65,7 @@ export class LiveOperations {
       }
       const listener = this.#listeners.get(event.operationId);
       if (listener === undefined) return;
-      if (event.event === 'ERROR' || ['COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED', 'CANCELLED'].includes(event.event)) {
+      if (event.event === 'ERROR' || FINAL_STATUSES.has(event.event)) {
         this.#listeners.delete(event.operationId);
       }
       listener(event);
