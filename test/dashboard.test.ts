@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserMissing, launchBrowser, openPage, screenshot } from './helpers/browser.js';
 import { makeUsersFile, type UsersFile } from './helpers/credentials.js';
+import { getOperation, submitOperation, type OperationBody } from './helpers/operations.js';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
@@ -20,15 +21,12 @@ declare const document: any, window: any, location: any, sessionStorage: any; //
 const skip = browserMissing();
 const DASHBOARD = '/_admin/dashboard/';
 
-async function submit(server: ServerProcess, path: string, headers: Record<string, string> = {}, body?: string): Promise<string> {
-  const response = await fetch(`${server.url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { prefer: 'respond-async', ...headers }, body });
-  assert.equal(response.status, 202, await response.clone().text());
-  return ((await response.json()) as { operationId: string }).operationId;
+async function submit(server: ServerProcess, path: string, headers: Record<string, string> = {}): Promise<string> {
+  return (await submitOperation(server.url, path, headers)).operationId;
 }
 
-async function serverStatus(server: ServerProcess, id: string, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const response = await fetch(`${server.url}/_api/operations/${id}`, { headers: { prefer: 'return=representation', ...headers } });
-  return (await response.json()) as Record<string, unknown>;
+async function serverStatus(server: ServerProcess, id: string): Promise<OperationBody & { reason?: string }> {
+  return (await getOperation(server.url, id, { prefer: 'return=representation' })).body;
 }
 
 /** The page must not have hit a script error or a CSP violation. */

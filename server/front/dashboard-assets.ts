@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, relative, sep } from 'node:path';
+import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Exchange } from '../http/index.js';
 
@@ -59,13 +59,14 @@ export class DashboardAssets {
   /** The files under `directory`; none (every request a 404 saying so) when it was not built. */
   constructor(directory: string = DASHBOARD_DIRECTORY) {
     if (!existsSync(join(directory, 'index.html'))) return;
-    for (const file of filesUnder(directory)) {
-      const type = CONTENT_TYPES[extname(file)];
-      if (type === undefined) continue; // source maps and declarations stay out
+    for (const name of readdirSync(directory, { recursive: true, encoding: 'utf8' })) {
+      const file = join(directory, name);
+      const type = CONTENT_TYPES[extname(name)];
+      if (type === undefined || !statSync(file).isFile()) continue; // source maps and declarations stay out
       const body = readFileSync(file);
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
       const headers = ['content-type', type, 'cache-control', 'no-cache', 'etag', etag, ...SECURITY_HEADERS];
-      this.#assets.set(`/${relative(directory, file).split(sep).join('/')}`, { headers, body, etag });
+      this.#assets.set(`/${name.split(sep).join('/')}`, { headers, body, etag });
     }
   }
 
@@ -98,11 +99,4 @@ export class DashboardAssets {
 /** True for `/_admin/dashboard` and everything under it. */
 export function isDashboardPath(path: string): boolean {
   return path.startsWith(DASHBOARD_PATH) && (path.length === DASHBOARD_PATH.length || path.charCodeAt(DASHBOARD_PATH.length) === 0x2f);
-}
-
-function filesUnder(directory: string): string[] {
-  return readdirSync(directory).flatMap((name) => {
-    const path = join(directory, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
