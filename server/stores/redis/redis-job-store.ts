@@ -106,7 +106,7 @@ export class RedisJobStore implements JobStore {
     });
     const store = new RedisJobStore(connection, options);
     try {
-      const [newestId, count] = (await store.#run('counters', [])) as Reply[];
+      const [newestId, count] = (await store.#run('counters', [options.nodeId])) as Reply[];
       store.#idFloor = numberOf(newestId) + 1;
       store.#size = numberOf(count);
     } catch (error) {

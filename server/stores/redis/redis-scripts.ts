@@ -511,8 +511,19 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'wh')) do
 end
 return out`,
 
-  /** → {newest id, jobs stored} */
+  /**
+   * node → {newest id, jobs stored}, at a store's open: the node restarted, so the jobs it was
+   * running are queued again (startedAt 0), as after any store's restart; `recover` hands them back.
+   */
   counters: `
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'cl:' .. ARGV[2])) do
+  local k = jkey(id)
+  local f = redis.call('HMGET', k, 'o', 'st', 'n')
+  if f[2] == 'r' and f[3] == ARGV[2] then
+    redis.call('HSET', k, 'st', 'q', 's', '0')
+    moveStatus(id, f[1], 'r', 'q')
+  end
+end
 return {redis.call('GET', P .. 'ids') or '0', count()}`,
 
   /**
