@@ -15,6 +15,12 @@ export type Reply = number | Buffer | null | Reply[];
 const COMMAND_TIMEOUT_MS = 5000;
 /** How often calls past their deadline are failed. */
 const DEADLINE_SWEEP_MS = 250;
+/**
+ * Batches sent to Redis and not answered yet, at most: while they are out, the calls of later
+ * turns gather into the next batch, which goes when one comes back. Under load batches grow
+ * with the round trip instead of one per turn; idle, a call goes at once as before.
+ */
+const MAX_BATCHES_IN_FLIGHT = 1;
 /** Reconnect after 50 ms, then twice as long each time, up to 2 s between attempts. */
 const RECONNECT_MAX_MS = 2000;
 
@@ -70,6 +76,8 @@ export class RedisConnection {
   readonly #shas = new Map<ScriptName, string>();
   readonly #batchSha = createHash('sha1').update(BATCH_SCRIPT).digest('hex');
   #batch: Batch | null = null;
+  /** Batches sent and not answered yet: while one is, the next one gathers (see run). */
+  #batchesInFlight = 0;
   #reportedOutage = false;
   /**
    * Calls waiting for Redis, failed by one sweep once past their deadline. node-redis's own
@@ -120,8 +128,8 @@ export class RedisConnection {
 
   /**
    * Runs one of the store's scripts; `args` start with the key prefix. Calls of the BATCHED
-   * scripts made in one turn go as one (BATCH_SCRIPT); each caller gets its own reply or
-   * error. Calls apply in the order they are made: any other call first sends the open batch.
+   * scripts go as one (BATCH_SCRIPT): those of one turn, or, while a batch is out, all made
+   * until it comes back (MAX_BATCHES_IN_FLIGHT); each caller gets its own reply or error. Calls apply in the order they are made: any other call first sends the open batch.
    */
   run(name: ScriptName, args: ReadonlyArray<string | Buffer>): Promise<Reply> {
     const index = (BATCHED as readonly string[]).indexOf(name);
@@ -133,7 +141,7 @@ export class RedisConnection {
     if (batch === null) {
       batch = { args: [args[0]], first: { name: name as BatchedScriptName, args }, calls: [] };
       this.#batch = batch;
-      setImmediate(() => this.#flush());
+      if (this.#batchesInFlight < MAX_BATCHES_IN_FLIGHT) setImmediate(() => this.#flush());
     }
     batch.args.push(String(index), String(args.length - 1));
     for (let position = 1; position < args.length; position++) batch.args.push(args[position]);
@@ -145,12 +153,13 @@ export class RedisConnection {
     const batch = this.#batch;
     if (batch === null) return;
     this.#batch = null;
+    this.#batchesInFlight++;
     const { calls } = batch;
     if (calls.length === 1) {
-      this.#evalsha(this.#shas.get(batch.first.name)!, batch.first.args).then(calls[0].resolve, calls[0].reject);
+      this.#evalsha(this.#shas.get(batch.first.name)!, batch.first.args).finally(() => this.#batchAnswered()).then(calls[0].resolve, calls[0].reject);
       return;
     }
-    this.#evalsha(this.#batchSha, batch.args).then((reply) => {
+    this.#evalsha(this.#batchSha, batch.args).finally(() => this.#batchAnswered()).then((reply) => {
       const answers = reply as Reply[];
       calls.forEach((call, index) => {
         const [ok, value] = answers[index] as [number, Reply];
@@ -160,6 +169,12 @@ export class RedisConnection {
     }, (error: unknown) => {
       for (const call of calls) call.reject(error);
     });
+  }
+
+  /** A batch came back: the one that gathered meanwhile goes now. */
+  #batchAnswered(): void {
+    this.#batchesInFlight--;
+    if (this.#batch !== null && this.#batchesInFlight < MAX_BATCHES_IN_FLIGHT) this.#flush();
   }
 
   async #evalsha(sha: string, args: ReadonlyArray<string | Buffer>): Promise<Reply> {
@@ -213,6 +228,8 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
+    // Calls gathering behind a batch in flight go before the connection closes.
+    this.#flush();
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
     try {
       await this.client.close();
