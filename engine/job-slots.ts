@@ -20,8 +20,10 @@ export const SLOT_DELAYED = 7;
  * Every job the engine holds, as parallel typed arrays indexed by slot, so that accepting,
  * dispatching and finishing a job allocates nothing (STYLE.md §10). The slot index is also
  * the job's abort slot in shared memory and travels in its envelopes, so a result finds its
- * job without a Map. Looking a job up by id (cancel) is a linear scan: rare, and cheaper than
- * a Map insert and delete on every job.
+ * job without a Map. Looking a job up by id (cancel, and resubmit's check that the id is not
+ * held) is a linear scan of the slots ever used: free slots are handed out lowest first, so it
+ * covers the most jobs held at once, not the capacity; cheaper than a Map insert and delete on
+ * every job.
  */
 export class JobSlots {
   readonly capacity: number;
@@ -40,6 +42,8 @@ export class JobSlots {
   readonly #free: Int32Array;
   #freeCount: number;
   #used = 0;
+  /** Above every slot handed out so far: `find` looks no further. */
+  #highWater = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -62,7 +66,9 @@ export class JobSlots {
   acquire(): number {
     if (this.#freeCount === 0) return -1;
     this.#used++;
-    return this.#free[--this.#freeCount];
+    const slot = this.#free[--this.#freeCount];
+    if (slot >= this.#highWater) this.#highWater = slot + 1;
+    return slot;
   }
 
   release(slot: number): void {
@@ -77,7 +83,11 @@ export class JobSlots {
 
   /** Slot of a job still held, or -1. */
   find(jobId: number): number {
-    return this.jobId.indexOf(jobId);
+    // Free slots hold job id 0, which no job has.
+    if (jobId === 0) return -1;
+    const ids = this.jobId;
+    for (let slot = 0, end = this.#highWater; slot < end; slot++) if (ids[slot] === jobId) return slot;
+    return -1;
   }
 
   get usedCount(): number {
