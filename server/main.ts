@@ -187,7 +187,15 @@ async function main(argv: readonly string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  const port = await front.listen(options.host, options.port);
+  let port: number;
+  try {
+    port = await front.listen(options.host, options.port);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_LISTEN') throw error;
+    // One clear line and exit code 1, as for a store that cannot be used.
+    process.stderr.write(`error: --server.endpoint: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   logger.info({
     endpoint: `tcp://${options.host}:${port}`, port, threads: options.threads, routes: engine.routes.routes.length,
     authentication: options.authentication, maximalQueueSize: options.maximalQueueSize,

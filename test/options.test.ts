@@ -2,7 +2,7 @@
 // clear message and exit code 2.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runServerToExit } from './helpers/server-process.js';
+import { runServerToExit, startServer } from './helpers/server-process.js';
 
 const EXIT_BAD_OPTIONS = 2;
 const ISSUE_OPTIONS = [
@@ -69,5 +69,20 @@ test('option values that cannot work exit with code 2 and a message naming the o
     assert.ok(run.stderr.includes(named), `${what}: the message names ${named}: ${run.stderr}`);
     assert.equal(run.code, EXIT_BAD_OPTIONS, `${what}: exit code (stderr: ${run.stderr})`);
     assert.doesNotMatch(run.stderr, /\n\s+at /, `${what}: a message, not a stack trace`);
+  }
+});
+
+test('a port another server holds is refused at start with one clear line, and the first server goes on answering', async (t) => {
+  const first = await startServer(['--server.threads', '1']);
+  t.after(() => first.stop());
+  const second = await runServerToExit(['--server.endpoint', `tcp://127.0.0.1:${first.port}`, '--server.threads', '1']);
+  assert.equal(second.code, 1, `exit code (stderr: ${second.stderr})`);
+  assert.ok(!second.stdout.includes('"msg":"listening"'), 'the second server did not start');
+  assert.match(second.stderr, new RegExp(`^error: --server\\.endpoint: cannot listen on 127\\.0\\.0\\.1:${first.port}: the address is in use`, 'm'));
+  assert.doesNotMatch(second.stderr, /\n\s+at /, 'a message, not a stack trace');
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const response = await fetch(`${first.url}/_api/version`, { headers: { connection: 'close' } });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
   }
 });

@@ -10,6 +10,12 @@ import { DEFAULT_CANCEL_REASON, handlerHeaders, mountOperationsSocket, operation
 import { whenAuthenticated, type RequestHeaders } from './auth-pending-request.js';
 import { DASHBOARD_PATH, isDashboardPath, type DashboardAssets } from './dashboard-assets.js';
 
+/**
+ * uWS's LIBUS_LISTEN_EXCLUSIVE_PORT (its ListenOptions enum exists in the typings only): listen
+ * without SO_REUSEPORT. The native listen takes it as the number after the port.
+ */
+const LISTEN_EXCLUSIVE_PORT = 1;
+
 export interface HttpFrontOptions {
   engine: Engine;
   store: JobStore;
@@ -130,12 +136,17 @@ export class HttpFront {
     this.#app.any('/*', (res, req) => this.#onRequest(res, req));
   }
 
-  /** Starts listening; resolves with the port (useful with port 0). */
+  /**
+   * Starts listening; resolves with the port (useful with port 0). The port is this server's
+   * alone: uWS otherwise sets SO_REUSEPORT, and a second server started on a taken port would
+   * start without complaint and take a share of its connections.
+   */
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#app.listen(host, port, (socket) => {
+      const listen = this.#app.listen as unknown as (host: string, port: number, options: number, callback: (socket: us_listen_socket | false) => void) => void;
+      listen.call(this.#app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
         if (socket === false) {
-          reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
+          reject(Object.assign(new Error(`cannot listen on ${host}:${port}: the address is in use or not available`), { code: 'ERR_LISTEN' }));
           return;
         }
         this.#listenSocket = socket;
