@@ -126,7 +126,7 @@ async function main(argv: readonly string[]): Promise<void> {
     dashboard: new DashboardAssets(),
   });
   if (recovery.unfinished.length > 0) {
-    const recovered = await recoverUnfinishedJobs(recovery.unfinished, store, engine, recorder);
+    const recovered = await recoverUnfinishedJobs(recovery.unfinished, engine, recorder);
     logger.info(recovered, 'unfinished jobs of the last run picked up');
   }
   if (store instanceof RedisJobStore) {

@@ -123,3 +123,24 @@ test('a webhook of a job submitted to a busy node is delivered by the node that 
   await delay(300);
   assert.equal(receiver.received.length, before + 1, 'delivered once, not by both nodes');
 });
+
+test('kill -9 of the node running a job with a webhook: the job fails "node lost" and its FAILED webhook is delivered by the node that took it over', async () => {
+  const [a] = cluster.nodes;
+  const doomed = await cluster.startNode(2);
+  try {
+    const operation = await submitOperation(doomed.url, '/_admin/spin?duration=60', { 'x-callback-url': receiver.url('/lost') });
+    await waitForRunningJobs(doomed.url, 1);
+    const before = receiver.received.length;
+    await doomed.stop('SIGKILL');
+    // The lease (10 s) lapses, another node fails the job (spin is not idempotent) and tells the webhook.
+    const deliveries = await receiver.waitForDeliveries(before + 1, 25_000);
+    const delivery = deliveries.slice(before).find((received) => received.headers['x-operation-id'] === operation.operationId);
+    assert.ok(delivery, 'a delivery for the lost job');
+    assert.equal(delivery.headers['x-webhook-event'], 'FAILED');
+    assert.match(delivery.rawBody.toString('utf8'), /node lost/);
+    const { body } = await waitForFinal(a.url, operation.operationId);
+    assert.equal(body.status, 'FAILED', 'the status at another node says the same');
+  } finally {
+    cluster.nodes.length = 2;
+  }
+});

@@ -159,6 +159,25 @@ test('an undelivered webhook event is delivered after kill -9, under the same de
   await third.stop();
 });
 
+test('a job with a webhook that may have run when the server was killed fails "server stopped" after the restart, and its FAILED webhook is delivered', async (t) => {
+  const directory = freshDirectory(t);
+  const receiver = await WebhookReceiver.start();
+  t.after(() => receiver.close());
+  const args = ['--webhook.allow', `127.0.0.1:${receiver.port}`, '--webhook.secret', 's3cret', '--webhook.allow-http', 'true'];
+  const first = await durableServer(t, directory, args);
+  const operation = await submitOperation(first.url, '/_admin/spin?duration=60', { 'x-callback-url': `http://127.0.0.1:${receiver.port}/hook` });
+  await waitForRunningJobs(first.url, 1);
+  await first.stop('SIGKILL');
+  const second = await durableServer(t, directory, args);
+  const [delivery] = await receiver.waitForDeliveries(1, 20_000);
+  assert.equal(delivery.headers['x-operation-id'], operation.operationId);
+  assert.equal(delivery.headers['x-webhook-event'], 'FAILED');
+  assert.equal(JSON.parse(delivery.rawBody.toString()).operationId, operation.operationId);
+  const { body } = await waitForFinal(second.url, operation.operationId);
+  assert.equal(body.status, 'FAILED');
+  await second.stop();
+});
+
 test('a second server on the same directory is refused at start, and may start once the first was killed', async (t) => {
   const directory = freshDirectory(t);
   const first = await durableServer(t, directory);

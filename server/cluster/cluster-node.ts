@@ -270,7 +270,7 @@ export class ClusterNode {
       for (const job of reaped.jobs) if (job.webhook !== null) this.#options.registerWebhook(job.jobId, job.webhook);
       const outcome = await recoverUnfinishedJobs(reaped.jobs.map((job) => ({
         jobId: job.jobId, owner: '', createdAtMs: job.createdAtMs, request: job.request, keepNoBody: false, webhook: job.webhook, dispatched: true,
-      })), store, engine, recorder, JOB_ENDINGS.nodeLost);
+      })), engine, recorder, JOB_ENDINGS.nodeLost);
       // The ones run again here: their watchers elsewhere hear from this node now (the failed ones' end told them).
       for (const job of reaped.jobs) this.#options.watches.claimed(job.jobId, job.watchers);
       logger.warn({ lostNode: reaped.lostNode, ...outcome }, 'took over the jobs of a node whose lease lapsed');

@@ -182,19 +182,29 @@ export class JobRecorder {
     if (kind === 'cancelled' && this.#draining && this.#resumesAfterRestart && !cancelledByClient) return;
     const result = kind === 'cancelled' ? null : finalResult(kind, data, this.#draining);
     const details = this.#observer?.detailsOf(jobId, kind, data) ?? null;
-    this.#record(jobId, outcomeOf(kind, details), result, details, Date.now(), 0);
+    void this.#record(jobId, outcomeOf(kind, details), result, details, Date.now(), 0);
   };
+
+  /**
+   * Ends a stored job that will not run (recovery: it may have run in a process that is gone and
+   * its route is not idempotent, or its route is gone) failed with `result`, as the engine's
+   * final event would: written, then told to the observer, so that its watchers and its webhook
+   * hear of the end. Resolves once written (or refused: the refusal is reported as for any job).
+   */
+  endUnrun(jobId: number, result: StoredResult, nowMs: number): Promise<void> {
+    return this.#record(jobId, 'failed', result, null, nowMs, 0);
+  }
 
   /**
    * Writes a stored job's outcome, then tells the observer. A store that is full keeps refusing
    * until space is freed: the outcome is offered again, less and less often, while the job
    * shows pending; after a restart the job is unfinished and runs again by the usual rules.
    */
-  #record(jobId: number, outcome: JobOutcome | null, result: StoredResult | null, details: JobDetails | null, nowMs: number, attempt: number): void {
+  #record(jobId: number, outcome: JobOutcome | null, result: StoredResult | null, details: JobDetails | null, nowMs: number, attempt: number): Promise<void> {
     const written = result === null || outcome === null
       ? this.#store.cancel(jobId, nowMs, details)
       : this.#store.finish(jobId, result, nowMs, outcome, details);
-    written.then((kept) => {
+    return written.then((kept) => {
       if (kept && this.#draining && result !== null) this.#drainResults.add(jobId);
       const observer = this.#observer;
       if (observer !== null && observer.onEnded(jobId)) {
@@ -204,7 +214,7 @@ export class JobRecorder {
       this.#onStoreError(error, jobId);
       if ((error as { code?: unknown }).code !== 'ERR_STORE_FULL') return;
       const delayMs = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** attempt);
-      setTimeout(() => this.#record(jobId, outcome, result, details, Date.now(), attempt + 1), delayMs).unref();
+      setTimeout(() => void this.#record(jobId, outcome, result, details, Date.now(), attempt + 1), delayMs).unref();
     });
   }
 }

@@ -2,8 +2,7 @@ import type { Engine, SubmitRequest } from '../../engine/index.js';
 import { errorBody, errorFromEngine, JOB_ENDINGS, type ArangoError } from '../errors/index.js';
 import { JSON_TYPE } from '../http/index.js';
 import type { JobRecorder } from './job-recorder.js';
-import type { JobStore, StoredRequest, UnfinishedJob } from './job-store.js';
-import type { StoredResult } from './job-store.js';
+import type { StoredRequest, StoredResult, UnfinishedJob } from './job-store.js';
 
 /** How often jobs that did not fit into the engine's queue at start-up try again. */
 const BACKLOG_RETRY_MS = 50;
@@ -20,26 +19,27 @@ export interface RecoveryOutcome {
  * a job that never reached a worker, or whose route is idempotent, runs again under its own
  * id; one that may have run (it was dispatched to a worker) on a route that is not
  * idempotent ends failed with a clear error instead, so that nothing runs twice unless that
- * is safe. Jobs beyond the engine's queue wait here and follow as it drains.
+ * is safe. Jobs beyond the engine's queue wait here and follow as it drains. A failed one ends
+ * through the recorder, as if the engine had failed it: its watchers and its webhook hear of it.
  */
 export async function recoverUnfinishedJobs(
-  unfinished: readonly UnfinishedJob[], store: JobStore, engine: Engine, recorder: JobRecorder,
+  unfinished: readonly UnfinishedJob[], engine: Engine, recorder: JobRecorder,
   ending: ArangoError = JOB_ENDINGS.serverStopped,
 ): Promise<RecoveryOutcome> {
   const outcome: RecoveryOutcome = { requeued: 0, failed: 0 };
   const backlog: Array<{ job: UnfinishedJob; routeIndex: number }> = [];
-  const failures: Promise<boolean>[] = [];
+  const failures: Promise<void>[] = [];
   const nowMs = Date.now();
   for (const job of unfinished) {
     const match = engine.routes.match(job.request.method, job.request.path);
     if (match.kind !== 'found') {
-      failures.push(store.finish(job.jobId, errorResult({ ...JOB_ENDINGS.serverStopped,
-        message: `the server restarted and no longer has a route for ${job.request.method} ${job.request.path}` }), nowMs, 'failed'));
+      failures.push(recorder.endUnrun(job.jobId, errorResult({ ...JOB_ENDINGS.serverStopped,
+        message: `the server restarted and no longer has a route for ${job.request.method} ${job.request.path}` }), nowMs));
       outcome.failed++;
       continue;
     }
     if (job.dispatched && engine.routes.routes[match.routeIndex].idempotent !== true) {
-      failures.push(store.finish(job.jobId, errorResult(ending), nowMs, 'failed'));
+      failures.push(recorder.endUnrun(job.jobId, errorResult(ending), nowMs));
       outcome.failed++;
       continue;
     }
