@@ -391,6 +391,17 @@ export class Operation {
     return new Operation(this.#client, this.id, status);
   }
 
+  /**
+   * Deletes it and its result from the server (ArangoDB's `DELETE /_api/job/{id}`; a running
+   * one is not stopped by this: cancel it first). Rejects with {@link OperationGoneError} when
+   * the server no longer has it (expired, fetched or deleted before).
+   */
+  async remove(signal?: AbortSignal): Promise<void> {
+    const response = await this.#client.request('DELETE', `/_api/job/${encodeURIComponent(this.id)}`, { signal });
+    const answer = await bodyOf(response);
+    if (!response.ok) throw this.#failure(response, answer, 'delete');
+  }
+
   /** Its log: `{lines: [{timestamp, message, fields?}], truncated}`. */
   logs(signal?: AbortSignal): Promise<{ lines: Array<{ timestamp: string; message: string; fields?: Record<string, unknown> }>; truncated: boolean }> {
     return this.#call('GET', '/logs', 'logs', signal);

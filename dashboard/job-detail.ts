@@ -65,9 +65,7 @@ export function jobDetailView(session: Session, operationId: string, onDeleted: 
   }));
   deleteButton.addEventListener('click', () => void act(deleteButton, async () => {
     if (!confirm(`Delete operation ${operationId} and its result?`)) return;
-    const response = await session.client.request('DELETE', `/_api/job/${encodeURIComponent(operationId)}`);
-    const body = await response.json().catch(() => null) as { errorMessage?: string } | null;
-    if (!response.ok) throw new Error(body?.errorMessage ?? `the server answered ${response.status}`);
+    await operation.remove();
     onDeleted(`Operation ${operationId} deleted.`);
   }));
 

@@ -119,6 +119,15 @@ test('typed errors: a failed job, an unknown operation, a refused submit, a wait
   await assert.rejects(waiting, /stop waiting|cancelled/);
 });
 
+test('remove() deletes an operation and its result: then it is gone, and a second remove rejects with OperationGoneError', async () => {
+  const operation = await client.submit('GET', '/_api/version');
+  assert.equal((await operation.wait()).status, 200);
+  await operation.remove();
+  await assert.rejects(operation.status(), (error: unknown) => error instanceof OperationGoneError);
+  await assert.rejects(operation.result(), (error: unknown) => error instanceof OperationGoneError);
+  await assert.rejects(operation.remove(), (error: unknown) => error instanceof OperationGoneError);
+});
+
 test('verifyWebhook: a real delivery verifies; a tampered body and an old timestamp do not', async () => {
   const before = receiver.received.length;
   const operation = await client.submit('GET', '/_api/version', { webhook: { url: receiver.url('/hook'), events: ['COMPLETED'] } });
