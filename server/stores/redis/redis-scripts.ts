@@ -58,7 +58,7 @@ local function finishedAt(now)
   local last = tonumber(redis.call('GET', P .. 'lastfin') or '0')
   local t = tonumber(now)
   if t < last then t = last end
-  redis.call('SET', P .. 'lastfin', S(t))
+  if t > last then redis.call('SET', P .. 'lastfin', S(t)) end
   return t
 end
 local function toFinished(id, owner, t, retention)
@@ -83,10 +83,14 @@ local function fields(id, ...)
   end
   return f
 end
-local function removeJob(id, expiredAt)
+-- Removes a job; owner, st and node are its fields when the caller read them already. Returns
+-- the count of jobs stored after, or false when there was no such job.
+local function removeJob(id, expiredAt, owner, st, node)
   local k = jkey(id)
-  local f = redis.call('HMGET', k, 'o', 'st', 'n')
-  local owner, st, node = f[1], f[2], f[3]
+  if not owner then
+    local f = redis.call('HMGET', k, 'o', 'st', 'n')
+    owner, st, node = f[1], f[2], f[3]
+  end
   if not owner then return false end
   redis.call('DEL', k, P .. 'rq:' .. id)
   redis.call('ZREM', P .. 's:' .. st, id)
@@ -99,14 +103,14 @@ local function removeJob(id, expiredAt)
     redis.call('ZREM', P .. 'exp', id)
   end
   if redis.call('HINCRBY', P .. 'own', owner, -1) <= 0 then redis.call('HDEL', P .. 'own', owner) end
-  redis.call('DECR', P .. 'n')
+  local n = redis.call('DECR', P .. 'n')
   if pending(st) then endWatches(id) end
   redis.call('SREM', P .. 'wh', id)
   redis.call('HSET', P .. 'gone', id, owner .. '|' .. expiredAt)
   if redis.call('LPUSH', P .. 'gonel', id) > ${GONE_CAPACITY} then
     redis.call('HDEL', P .. 'gone', redis.call('RPOP', P .. 'gonel'))
   end
-  return true
+  return n
 end
 local function count() return tonumber(redis.call('GET', P .. 'n') or '0') end
 local function nowMs()
@@ -192,10 +196,12 @@ local oc = ARGV[4]
 local to = 'f'
 if oc == 'completed' then to = 'c' elseif oc == 'completedWithErrors' then to = 'w' end
 local t = finishedAt(ARGV[3])
-redis.call('HSET', k, 'st', to, 'f', S(t), 'oc', oc, 'rh', ARGV[5])
-if ARGV[11] ~= '' and f[7] == '0' then redis.call('HSET', k, 's', ARGV[11]) end
-if ARGV[7] == '1' and f[4] ~= '1' then redis.call('HSET', k, 'rb', ARGV[6]) end
-if ARGV[8] ~= '' then redis.call('HSET', k, 'dt', ARGV[8]) end
+-- One HSET of every field that changes.
+local set = {'st', to, 'f', S(t), 'oc', oc, 'rh', ARGV[5]}
+if ARGV[11] ~= '' and f[7] == '0' then set[#set + 1] = 's'; set[#set + 1] = ARGV[11] end
+if ARGV[7] == '1' and f[4] ~= '1' then set[#set + 1] = 'rb'; set[#set + 1] = ARGV[6] end
+if ARGV[8] ~= '' then set[#set + 1] = 'dt'; set[#set + 1] = ARGV[8] end
+redis.call('HSET', k, unpack(set))
 redis.call('HDEL', k, 'ld')
 if to ~= 'f' then redis.call('DEL', P .. 'rq:' .. id) end
 moveStatus(id, f[1], f[2], to)
@@ -378,8 +384,9 @@ return f`,
 local id = ARGV[2]
 local f = redis.call('HMGET', jkey(id), ${VIEW_HMGET})
 if not f[1] or not visible(f[1], ARGV[3], ARGV[4]) then return false end
-if not pending(f[2]) then removeJob(id, '0') end
-table.insert(f, 1, count())
+local n
+if pending(f[2]) then n = count() else n = removeJob(id, '0', f[1], f[2], f[${VIEW_FIELDS.indexOf('n') + 1}]) end
+table.insert(f, 1, n)
 return f`,
 
   /** id, user, super → count, or -1 when not visible */
