@@ -9,7 +9,8 @@
  *   P j:ID            HASH  one job: o owner, c created, s started, f finished, st status, oc outcome,
  *                           r retention, t type, nb no-body, rh status+headers, rb body,
  *                           dt details, wh webhook, n node that runs it, a attempt,
- *                           ld live details of a pending job (progress, log), written by its node
+ *                           ld live details of a pending job (progress, log), written by its node,
+ *                           wt '1' once a node watched it (its end is then told to P w:ID's nodes)
  *   P rq:ID           STRING a job's request (msgpack), while it may run again: a key of its own,
  *                           so that the job's hash keeps Redis's compact encoding (fields up to 64 bytes)
  *   P s:ST, P s:ST:OWNER   ZSET  ids by status (score = id): q queued, r running, c completed,
@@ -69,7 +70,9 @@ local function toFinished(id, owner, t, retention)
 end
 local function tell(node, ...) redis.call('XADD', P .. 'in:' .. node, 'MAXLEN', '~', '10000', '*', ...) end
 -- The job ended (or was removed): every node watching it hears so and sends its final event.
-local function endWatches(id)
+-- \`watched\` is its 'wt' field, set by \`watch\`: a job nobody watched costs nothing here.
+local function endWatches(id, watched)
+  if not watched then return end
   local w = P .. 'w:' .. id
   for _, node in ipairs(redis.call('SMEMBERS', w)) do tell(node, 'ended', id) end
   redis.call('DEL', w)
@@ -83,14 +86,12 @@ local function fields(id, ...)
   end
   return f
 end
--- Removes a job; owner, st and node are its fields when the caller read them already. Returns
--- the count of jobs stored after, or false when there was no such job.
-local function removeJob(id, expiredAt, owner, st, node)
+-- Removes a job. \`known\`: its fields {o, st, n, r} when the caller read them already (of a job
+-- that is not pending). Returns the count of jobs stored after, or false when there was no such job.
+local function removeJob(id, expiredAt, known)
   local k = jkey(id)
-  if not owner then
-    local f = redis.call('HMGET', k, 'o', 'st', 'n')
-    owner, st, node = f[1], f[2], f[3]
-  end
+  local f = known or redis.call('HMGET', k, 'o', 'st', 'n', 'r', 'wt')
+  local owner, st, node = f[1], f[2], f[3]
   if not owner then return false end
   redis.call('DEL', k, P .. 'rq:' .. id)
   redis.call('ZREM', P .. 's:' .. st, id)
@@ -100,11 +101,11 @@ local function removeJob(id, expiredAt, owner, st, node)
   else
     redis.call('ZREM', P .. 'fin', id)
     redis.call('ZREM', P .. 'fin:' .. owner, id)
-    redis.call('ZREM', P .. 'exp', id)
+    if tonumber(f[4] or '0') > 0 then redis.call('ZREM', P .. 'exp', id) end
   end
   if redis.call('HINCRBY', P .. 'own', owner, -1) <= 0 then redis.call('HDEL', P .. 'own', owner) end
   local n = redis.call('DECR', P .. 'n')
-  if pending(st) then endWatches(id) end
+  if pending(st) then endWatches(id, f[5]) end
   redis.call('SREM', P .. 'wh', id)
   redis.call('HSET', P .. 'gone', id, owner .. '|' .. expiredAt)
   if redis.call('LPUSH', P .. 'gonel', id) > ${GONE_CAPACITY} then
@@ -190,7 +191,7 @@ return 1`,
   finish: `
 local id = ARGV[2]
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'o', 'st', 'r', 'nb', 'n', 'a', 's')
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'nb', 'n', 'a', 's', 'wt')
 if not pending(f[2]) or fenced(ARGV[9], ARGV[10], f[5], f[6]) then return 0 end
 local oc = ARGV[4]
 local to = 'f'
@@ -207,7 +208,7 @@ if to ~= 'f' then redis.call('DEL', P .. 'rq:' .. id) end
 moveStatus(id, f[1], f[2], to)
 toFinished(id, f[1], t, f[3])
 if f[5] and f[5] ~= '' then redis.call('SREM', P .. 'cl:' .. f[5], id) end
-endWatches(id)
+endWatches(id, f[8])
 return 1`,
 
   /**
@@ -218,7 +219,7 @@ return 1`,
   cancel: `
 local id = ARGV[2]
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'o', 'st', 'r', 'n', 'a', 's')
+local f = redis.call('HMGET', k, 'o', 'st', 'r', 'n', 'a', 's', 'wt')
 if not f[1] then return {0, 0, false} end
 if not pending(f[2]) then return {1, 0, f[4]} end
 if ARGV[5] == '' and f[4] and f[4] ~= '' then return {1, 0, f[4]} end
@@ -231,7 +232,7 @@ redis.call('HDEL', k, 'ld')
 moveStatus(id, f[1], f[2], 'x')
 toFinished(id, f[1], t, f[3])
 if f[4] and f[4] ~= '' then redis.call('SREM', P .. 'cl:' .. f[4], id) end
-endWatches(id)
+endWatches(id, f[7])
 return {1, 1, f[4]}`,
 
   /**
@@ -274,6 +275,7 @@ local id, node = ARGV[2], ARGV[3]
 local f = redis.call('HMGET', jkey(id), 'st', 'n')
 if not f[1] or not pending(f[1]) then return {'ended', ''} end
 redis.call('SADD', P .. 'w:' .. id, node)
+redis.call('HSET', jkey(id), 'wt', '1')
 local owner = f[2] or ''
 if owner == '' then return {'queued', ''} end
 if owner == node then return {'here', owner} end
@@ -385,7 +387,7 @@ local id = ARGV[2]
 local f = redis.call('HMGET', jkey(id), ${VIEW_HMGET})
 if not f[1] or not visible(f[1], ARGV[3], ARGV[4]) then return false end
 local n
-if pending(f[2]) then n = count() else n = removeJob(id, '0', f[1], f[2], f[${VIEW_FIELDS.indexOf('n') + 1}]) end
+if pending(f[2]) then n = count() else n = removeJob(id, '0', {f[1], f[2], f[${VIEW_FIELDS.indexOf('n') + 1}], f[${VIEW_FIELDS.indexOf('r') + 1}]}) end
 table.insert(f, 1, n)
 return f`,
 
