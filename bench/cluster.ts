@@ -17,13 +17,15 @@
  *    those Lua scripts call; then CLUSTER_BENCH_STORED_JOBS (default 10,000) jobs stored and
  *    finished but not read (BullMQ: added, completed, kept), Redis used_memory growth per job.
  *    The nodes are stopped before BullMQ runs, so that their timers do not bill its window.
+ *    Between the two, the reference: one server in memory mode (no Redis) doing our work with
+ *    the same producers (bench/cluster/memory-reference.ts), the most a cluster could reach here.
  * 3. cancel across nodes: CLUSTER_BENCH_CANCEL_JOBS (default 200) sequential samples of a 30 s
  *    cooperative sleep stored at node-a, watched on node-a's SSE stream until PROCESSING, and
  *    cancelled at the node that does not run it: the time from sending the cancel to the
  *    `cancelled` event.
  *
  * Bars: at least 5× BullMQ's jobs/s; cancel to `cancelled` p99 under 20 ms. Linux only (CPU
- * from /proc), redis-server on the PATH; 35-45 s here. Every process it starts is stopped at the
+ * from /proc), redis-server on the PATH; 40-50 s here. Every process it starts is stopped at the
  * end, on an error, and on SIGINT or SIGTERM.
  */
 import { printJsonWhenRunDirectly } from './report/standalone.js';
@@ -31,6 +33,7 @@ import { RedisProcess } from '../scripts/redis-process.js';
 import { measureBullmq, WORKER_CONCURRENCY } from './cluster/bullmq-run.js';
 import { measureCancelAcrossNodes, type CancelAcrossNodes } from './cluster/cancel-across-nodes.js';
 import { LiveProcesses } from './cluster/live-processes.js';
+import { measureMemoryReference, type MemoryReference } from './cluster/memory-reference.js';
 import { measureOurCluster, startNodes, THREADS_PER_NODE } from './cluster/our-cluster.js';
 import { RedisInfo } from './cluster/redis-info.js';
 import type { SystemRun } from './cluster/system-run.js';
@@ -60,6 +63,8 @@ export interface ClusterBenchResult {
   readonly bar: number;
   readonly barMet: boolean;
   readonly cancel: CancelAcrossNodes & { readonly barMet: boolean };
+  /** One server without Redis doing our work, and its jobs/s over BullMQ's: a ceiling for any cluster on this machine. */
+  readonly memoryReference: MemoryReference & { readonly ratio: number };
   readonly settings: { readonly producers: number; readonly seconds: number; readonly storedJobs: number; readonly threadsPerNode: number; readonly bullmqConcurrency: number };
 }
 
@@ -86,12 +91,15 @@ export async function runClusterBench(): Promise<ClusterBenchResult> {
     process.stderr.write(`  cancel across nodes: p50 ${cancel.p50Ms.toFixed(2)} / p99 ${cancel.p99Ms.toFixed(2)} / max ${cancel.maxMs.toFixed(2)} ms (${cancel.samples} samples)\n`);
     // The nodes' timers (leases, queue reads) must not bill BullMQ's window.
     for (const node of nodes) await live.stop(node);
+    const reference = await measureMemoryReference(settings, live);
+    process.stderr.write(`  one server in memory mode (no Redis): ${reference.jobsPerSecond.toFixed(0)} jobs/s, ${reference.serverCpuMicrosPerJob.toFixed(0)} µs CPU/job\n`);
     const bullmq = await measureBullmq(redis.pid, info, settings, live);
     process.stderr.write(summary('bullmq', bullmq));
     const ratio = ours.jobsPerSecond / bullmq.jobsPerSecond;
     return {
       ours, bullmq, ratio, cpuRatio: bullmq.cpuMicrosPerJob / ours.cpuMicrosPerJob, bar: THROUGHPUT_BAR, barMet: ratio >= THROUGHPUT_BAR,
       cancel: { ...cancel, barMet: cancel.p99Ms < CANCEL_BAR_MS },
+      memoryReference: { ...reference, ratio: reference.jobsPerSecond / bullmq.jobsPerSecond },
       settings: { producers: PRODUCERS, seconds: SECONDS, storedJobs: STORED_JOBS, threadsPerNode: THREADS_PER_NODE, bullmqConcurrency: WORKER_CONCURRENCY },
     };
   } finally {

@@ -70,6 +70,12 @@ export function renderClusterPart(data: unknown): string | undefined {
     `- **cancel at one node of a job running on the other, to its \`cancelled\` event**: p50 ${formatNumber(cancel.p50Ms, 2)} ms, ` +
       `p99 **${formatNumber(cancel.p99Ms, 2)} ms**, max ${formatNumber(cancel.maxMs, 2)} ms over ${formatNumber(cancel.samples)} samples ` +
       `(the cancel's own answer p99 ${formatNumber(cancel.cancelAnswerP99Ms, 2)} ms), bar p99 under ${cancel.bar} ms: ${barMark(cancel.barMet)}`,
+    ...(data.memoryReference === undefined ? [] : [
+      `- reference: one server keeping its jobs in memory (no Redis, ${data.memoryReference.threads} worker thread), the same work and producers, same run: ` +
+        `${formatNumber(data.memoryReference.jobsPerSecond)} jobs/s, **${formatNumber(Math.floor(data.memoryReference.ratio * 100) / 100, 2)}× BullMQ's**, ` +
+        `${formatNumber(data.memoryReference.serverCpuMicrosPerJob)} µs CPU/job, load generator ${formatNumber(data.memoryReference.clientCpuMicrosPerJob)} µs/job. ` +
+        'A cluster node does all of this per job and writes the job to Redis besides: on these shared cores this is the most any cluster of ours could reach',
+    ]),
     `- ours, HTTP requests per job: ${Object.entries(requests).map(([status, count]) => `${status} ${formatNumber(count, 2)}`).join(', ')}`,
     `- stream race: ${formatNumber(cancel.missedProcessingEvents)} of ${formatNumber(cancel.samples)} SSE streams opened while the job was ` +
       'PENDING never sent PROCESSING (the status endpoint said PROCESSING; the cancelled event still came)',
