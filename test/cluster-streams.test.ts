@@ -119,6 +119,20 @@ test('a webhook of a job submitted to a busy node is delivered by the node that 
   assert.equal(delivery.headers['x-operation-id'], operation.operationId);
   assert.equal(delivery.headers['x-webhook-event'], 'COMPLETED');
   assert.equal(await nodeThatRan(a.url, operation.operationId), 'node-b', 'A was busy: B took it from the shared queue');
+  // Every node shows the same registration and B's attempt, A (where it was submitted) too.
+  const shown = [];
+  for (const node of [a, b]) {
+    shown.push(await waitFor(`the delivery in the status at ${node.url}`, async () => {
+      const { body } = await getOperation(node.url, operation.operationId);
+      const webhook = body.webhook as { url: string; registered: boolean; deliveries: Array<Record<string, unknown>> } | undefined;
+      return webhook !== undefined && webhook.deliveries.length > 0 ? webhook : undefined;
+    }));
+  }
+  assert.deepEqual(shown[0], shown[1], 'the same answer at A and B');
+  assert.equal(shown[0].url, receiver.url('/done'));
+  assert.equal(shown[0].registered, true);
+  const [attempt] = shown[0].deliveries;
+  assert.deepEqual([attempt.outcome, attempt.statusCode, attempt.event, attempt.deliveryId], ['delivered', 200, 'COMPLETED', delivery.headers['webhook-id']]);
   assert.equal((await fetchWhenFinished(b.url, blocker)).status, 200);
   await delay(300);
   assert.equal(receiver.received.length, before + 1, 'delivered once, not by both nodes');

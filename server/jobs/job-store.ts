@@ -84,6 +84,20 @@ export interface JobView {
   type: string | null;
   /** What `finish` or `cancel` stored beside the outcome; null while pending and when nothing was. */
   details: JobDetails | null;
+  /**
+   * Its webhook as a store that several nodes share keeps it (`recordWebhookDeliveries`), so
+   * that every node shows the same registration and attempts; absent in a store of one server,
+   * whose own registrations answer.
+   */
+  webhook?: SharedWebhook;
+}
+
+/** A job's webhook in a shared store: the registration without its secret, and the attempts of the node that delivers it. */
+export interface SharedWebhook {
+  url: string;
+  events: string[];
+  /** The delivering node's attempts (DeliveryAttempt records), oldest first. */
+  deliveries: ReadonlyArray<Record<string, unknown>>;
 }
 
 /** A job that was stored and is gone: fetched, deleted, or removed when its retention ran out. */
@@ -316,6 +330,12 @@ export interface JobStore {
   addWebhookEvent(event: PendingWebhookEvent): Promise<void>;
   /** The delivery ended: delivered, dropped, or given up after its attempts. */
   webhookEventDone(eventId: number): Promise<void>;
+  /**
+   * A store that several nodes share keeps the delivery attempts of a job's webhook with the
+   * job (the node that runs it delivers), for every node's status answers (`JobView.webhook`);
+   * absent in a store of one server.
+   */
+  recordWebhookDeliveries?(jobId: number, deliveries: ReadonlyArray<object>): Promise<void>;
 
   /**
    * Sets the one listener told about every job that leaves the store, by fetch, delete or

@@ -133,6 +133,8 @@ export class OperationWebhooks implements OperationNotifier {
     this.#dispatcher.deliver({ url: registration.url, operationId: String(jobId), key: registration.key }, event, payload, (attempt) => {
       registration.deliveries.push(attempt);
       if (registration.deliveries.length > KEPT_ATTEMPTS) registration.deliveries.shift();
+      // A cluster's store keeps them with the job, so that every node's status shows them.
+      this.#store?.recordWebhookDeliveries?.(jobId, registration.deliveries).catch(this.#logError);
       if (eventId !== 0 && endsDelivery(attempt) && registration.pendingEvents?.delete(eventId)) {
         this.#store?.webhookEventDone(eventId).catch(this.#logError);
       }

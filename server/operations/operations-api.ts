@@ -166,7 +166,8 @@ export class OperationsApi {
       body.nextAttemptAt = iso(retry.nextAttemptAtMs);
     } else if (attempts !== null && job.state === 'pending') body.attempt = attempts.length + 1;
     if (job.expiresAtMs !== 0) body.expiresAt = iso(job.expiresAtMs);
-    const webhook = this.#options.webhooks?.view(job.jobId);
+    // A shared store's record (cluster: the node that delivers may be another), else this server's own.
+    const webhook = job.webhook === undefined ? this.#options.webhooks?.view(job.jobId) : { registered: true, ...job.webhook };
     if (webhook !== undefined) body.webhook = webhook;
     if (!isFinalStatus(status)) {
       body.retryAfter = tracker.retryAfterSeconds(job, nowMs);

@@ -351,6 +351,10 @@ export class RedisJobStore implements JobStore {
     await this.#connection.command(['HDEL', this.#webhookEventsKey, String(eventId)]);
   }
 
+  async recordWebhookDeliveries(jobId: number, deliveries: ReadonlyArray<object>): Promise<void> {
+    await this.#run('deliveries', [String(jobId), pack(deliveries)]);
+  }
+
   /*
    * The cluster's side (cluster-node.ts): the shared queue, cancels of jobs other nodes run,
    * leases and the jobs of lost nodes.
@@ -564,7 +568,7 @@ function summaryFrom(jobId: number, fields: Reply[]): JobSummary {
  */
 function viewOf(jobId: number, fields: Reply[], nodeHeader: boolean): JobView {
   const summary = summaryFrom(jobId, fields.slice(0, SUMMARY_WIDTH));
-  const [statusAndHeaders, body, stored, live, node] = fields.slice(SUMMARY_WIDTH);
+  const [statusAndHeaders, body, stored, live, node, webhook, deliveries] = fields.slice(SUMMARY_WIDTH);
   const details = summary.state === 'pending' ? live ?? null : stored;
   let result: StoredResult | null = null;
   if (summary.state === 'done' && statusAndHeaders !== null) {
@@ -573,5 +577,11 @@ function viewOf(jobId: number, fields: Reply[], nodeHeader: boolean): JobView {
     const headers = ranOn === '' ? storedHeaders : [...storedHeaders, 'x-arango-async-node', ranOn];
     result = { status, headers, body: body === null ? null : plainBytes(body as Buffer) };
   }
-  return { ...summary, result, details: details === null ? null : decodeDetails(details as Buffer) };
+  const view: JobView = { ...summary, result, details: details === null ? null : decodeDetails(details as Buffer) };
+  if (webhook !== null && webhook !== undefined) {
+    // Never the secret: only what a status answer shows.
+    const { url, events } = decodeWebhook(webhook as Buffer);
+    view.webhook = { url, events, deliveries: deliveries === null || deliveries === undefined ? [] : unpack(deliveries as Buffer) as Record<string, unknown>[] };
+  }
+  return view;
 }

@@ -8,7 +8,8 @@
  * Key layout (P = prefix):
  *   P j:ID            HASH  one job: o owner, c created, s started, f finished, st status, oc outcome,
  *                           r retention, t type, nb no-body, rh status+headers, rb body,
- *                           dt details, wh webhook, n node that runs it, a attempt,
+ *                           dt details, wh webhook, wd its delivery attempts (msgpack, written by the
+ *                           node that delivers them), n node that runs it, a attempt,
  *                           ld live details of a pending job (progress, log), written by its node,
  *                           wt '1' once a node watched it (its end is then told to P w:ID's nodes)
  *   P rq:ID           STRING a job's request (msgpack), while it may run again: a key of its own,
@@ -128,7 +129,7 @@ end
 `;
 
 /** The fields of a job view, in the order GET and TAKE answer them. */
-export const VIEW_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't', 'rh', 'rb', 'dt', 'ld', 'n'] as const;
+export const VIEW_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't', 'rh', 'rb', 'dt', 'ld', 'n', 'wh', 'wd'] as const;
 /** The fields of a history entry (a view without result and details). */
 export const SUMMARY_FIELDS = ['o', 'st', 'c', 's', 'f', 'oc', 'r', 't'] as const;
 
@@ -322,6 +323,13 @@ local k = jkey(ARGV[2])
 local f = redis.call('HMGET', k, 'st', 'n', 'a')
 if not pending(f[1]) or fenced(ARGV[4], ARGV[5], f[2], f[3]) then return 0 end
 redis.call('HSET', k, 'ld', ARGV[3])
+return 1`,
+
+  /** id, deliveries → 1 when the job is stored: the webhook attempts of the node delivering them, for every node's status */
+  deliveries: `
+local k = jkey(ARGV[2])
+if redis.call('EXISTS', k) == 0 then return 0 end
+redis.call('HSET', k, 'wd', ARGV[3])
 return 1`,
 
   /** node → 1; a node that stops cleanly gives its lease up */
