@@ -1,4 +1,4 @@
-import { RedisProcess } from '../../scripts/redis-process.js';
+import { RedisProcess, type RedisProcessOptions } from '../../scripts/redis-process.js';
 import { startServer, type ServerProcess } from './server-process.js';
 
 let clusterCount = 0;
@@ -18,9 +18,9 @@ export class TestCluster {
     this.#nodeArgs = nodeArgs;
   }
 
-  /** `nodes` servers named node-a, node-b, ..., each with `nodeArgs`, on a fresh Redis. */
-  static async start(nodes: number, nodeArgs: readonly string[] = []): Promise<TestCluster> {
-    const redis = await RedisProcess.start();
+  /** `nodes` servers named node-a, node-b, ..., each with `nodeArgs`, on a fresh Redis started with `redisOptions`. */
+  static async start(nodes: number, nodeArgs: readonly string[] = [], redisOptions: RedisProcessOptions = {}): Promise<TestCluster> {
+    const redis = await RedisProcess.start(redisOptions);
     const prefix = `test${process.pid}-${++clusterCount}`;
     const cluster = new TestCluster(redis, [], prefix, nodeArgs);
     try {
