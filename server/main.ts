@@ -115,6 +115,7 @@ async function main(argv: readonly string[]): Promise<void> {
     store, engine, tracker, webhooks, retentionMs: options.retentionMs,
     cancelJob,
     rerun: (jobId, createdAtMs, request) => rerunStoredJob(engine, recorder, jobId, createdAtMs, request),
+    sharedIds: clusterIds !== null,
   });
   const submit = new OperationSubmit({ store, api, webhooks, retentionMs: options.retentionMs });
   const front = new HttpFront({

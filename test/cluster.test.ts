@@ -119,3 +119,13 @@ test('Redis down: requests that need it answer 503 with Retry-After, blocking on
   const after = await storeJob(b.url, 'GET', '/_api/version', ALICE);
   assert.equal((await fetchWhenFinished(a.url, after, ALICE)).status, 200, 'and the cluster carries on');
 });
+
+test('an id never stored answers the same at every node, also to a superuser: 404, whatever each node ran', async () => {
+  const [a, b, c] = cluster.nodes;
+  // Blocking requests take ids of A's own engine (1, 2, 3, ...), which are not stored jobs' ids.
+  for (let index = 0; index < 3; index++) assert.equal((await request(a.url, 'GET', '/_api/version', { headers: ROOT })).status, 200);
+  for (const node of [a, b, c]) {
+    const reply = await call(node.url, 'GET', '/_api/operations/2', ROOT);
+    assert.equal(reply.status, 404, `at ${node.url}: ${reply.body}`);
+  }
+});

@@ -27,6 +27,11 @@ export interface OperationsApiOptions {
   cancelJob: (jobId: number, reason: string) => boolean;
   /** Queues a reopened job again under its id (`rerunStoredJob`): null once queued, else why not. */
   rerun: (jobId: number, createdAtMs: number, request: StoredRequest) => ArangoError | null;
+  /**
+   * Stored jobs take their ids from a counter several nodes share (a cluster): this server's
+   * engine's id range says nothing about them, so only the store's gone records answer 410.
+   */
+  sharedIds?: boolean;
 }
 
 /** The request headers an operation's actions read, taken before the store is asked (uWS's request is gone after). */
@@ -290,7 +295,7 @@ export class OperationsApi {
   /**
    * Not visible to the caller. 410 Gone (with `expiredAt` when it expired) for a removed job
    * the caller owned, while the table remembers it; for a superuser, also for any id this
-   * server issued that is no longer stored. 404 for everything else, alike: someone else's
+   * server issued that is no longer stored (not in a cluster: see `sharedIds`). 404 for everything else, alike: someone else's
    * job, alive or gone, and ids never issued, so that ids reveal nothing about other users.
    */
   #missing(exchange: Exchange, jobId: number, caller: Caller): void {
@@ -299,7 +304,7 @@ export class OperationsApi {
 
   #sendMissing(exchange: Exchange, jobId: number, caller: Caller, gone: GoneJob | undefined): void {
     const { engine } = this.#options;
-    const issuedHere = jobId >= engine.firstJobId && jobId <= engine.lastJobId;
+    const issuedHere = this.#options.sharedIds !== true && jobId >= engine.firstJobId && jobId <= engine.lastJobId;
     if (gone === undefined && !(caller.superuser && issuedHere)) {
       return sendProblem(exchange, problem(ERRORS.operationNotFound, `no operation ${jobId}`, { instance: `/_api/operations/${jobId}` }));
     }
