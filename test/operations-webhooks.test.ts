@@ -81,9 +81,8 @@ test("the 202's webhook echo says registered: true", async () => {
 
 test("a delivery's X-Webhook-Signature is the HMAC of the exact body, which carries timestamp and delivery id", async () => {
   const receiver = answering;
-  const earlier = receiver.received.length;
   const operation = await submitOperation(server.url, '/_api/version', { 'x-callback-url': receiver.url('/signed') });
-  const delivery = (await receiver.waitForDeliveries(earlier + 1))[earlier];
+  const delivery = await receiver.waitForDeliveryOf(operation.operationId);
 
   const signature = String(delivery.headers['x-webhook-signature']);
   assert.match(signature, /^sha256=[0-9a-f]{64}$/);
@@ -101,9 +100,8 @@ test("a delivery's X-Webhook-Signature is the HMAC of the exact body, which carr
 
 test('standardwebhooks verifies a delivery', async () => {
   const receiver = answering;
-  const earlier = receiver.received.length;
   const operation = await submitOperation(server.url, '/_api/version', { 'x-callback-url': receiver.url('/standard') });
-  const delivery = (await receiver.waitForDeliveries(earlier + 1))[earlier];
+  const delivery = await receiver.waitForDeliveryOf(operation.operationId);
   // A secret that is not in whsec_ form keys the HMAC with its bytes: Standard Webhooks' "raw" format.
   const verified = new Webhook(SECRET, { format: 'raw' }).verify(delivery.rawBody, delivery.headers as Record<string, string>) as Record<string, unknown>;
   assert.equal(verified.operationId, operation.operationId);
@@ -114,14 +112,13 @@ test('standardwebhooks verifies a delivery', async () => {
 
 test("x-callback-secret signs instead of the server's secret and is never shown back", async () => {
   const receiver = answering;
-  const earlier = receiver.received.length;
   const own = 'whsec_TXlPd25XZWJob29rU2VjcmV0S2V5MTIzNDU2';
   const submitted = await call(server.url, 'POST', '/_admin/echo', {
     prefer: 'respond-async', 'x-callback-url': receiver.url('/own'), 'x-callback-secret': own,
   }, 'echo me');
   assert.equal(submitted.status, 202, submitted.body);
   const { operationId } = JSON.parse(submitted.body) as { operationId: string };
-  const delivery = (await receiver.waitForDeliveries(earlier + 1))[earlier];
+  const delivery = await receiver.waitForDeliveryOf(operationId);
 
   assert.equal(delivery.headers['x-webhook-signature'], expectedSignature(own, delivery.rawBody), 'signed with the webhook\'s secret');
   assert.notEqual(delivery.headers['x-webhook-signature'], expectedSignature(SECRET, delivery.rawBody), 'not with the server\'s');

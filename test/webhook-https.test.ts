@@ -54,18 +54,16 @@ test('an http:// webhook is refused unless --webhook.allow-http', async () => {
 
   const allowing = await startServer(['--webhook.allow', `127.0.0.1:${plain.port}`, '--webhook.secret', SECRET, '--webhook.allow-http', 'true']);
   try {
-    const earlier = plain.received.length;
-    await submitOperation(allowing.url, '/_api/version', { 'x-callback-url': plain.url('/hook') });
-    await plain.waitForDeliveries(earlier + 1);
+    const operation = await submitOperation(allowing.url, '/_api/version', { 'x-callback-url': plain.url('/hook') });
+    await plain.waitForDeliveryOf(operation.operationId);
   } finally {
     await allowing.stop();
   }
 });
 
 test('an HTTPS receiver whose certificate the --webhook.ca CA signed gets the delivery, verified', async () => {
-  const earlier = secure.received.length;
   const operation = await submitOperation(withCa.url, '/_api/version', { 'x-callback-url': secure.url('/hook') });
-  const delivery = (await secure.waitForDeliveries(earlier + 1))[earlier];
+  const delivery = await secure.waitForDeliveryOf(operation.operationId);
   assert.equal(delivery.headers['x-webhook-signature'], `sha256=${createHmac('sha256', SECRET).update(delivery.rawBody).digest('hex')}`);
   const [attempt] = await deliveriesOf(withCa, operation.operationId);
   assert.deepEqual([attempt.outcome, attempt.statusCode, attempt.url], ['delivered', 200, secure.url('/hook')]);

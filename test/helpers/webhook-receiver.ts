@@ -51,6 +51,16 @@ export class WebhookReceiver extends LoopbackReceiver<Server> {
     ), timeoutMs);
   }
 
+  /**
+   * The first delivery for `operationId` (its X-Operation-Id). Deliveries for earlier tests'
+   * operations may still come in: counting deliveries alone would pick those up.
+   */
+  waitForDeliveryOf(operationId: string, timeoutMs = 10_000): Promise<ReceivedWebhook> {
+    return waitFor(`a webhook delivery for operation ${operationId}`, async () => (
+      this.received.find((delivery) => delivery.headers['x-operation-id'] === operationId)
+    ), timeoutMs);
+  }
+
   protected dropConnections(): void {
     this.server.closeAllConnections();
   }
