@@ -33,14 +33,15 @@ after(async () => {
 
 test('a job stored at node A is pending at B, fetched at C exactly once, and gone everywhere after', async () => {
   const [a, b, c] = cluster.nodes;
-  const jobId = await storeJob(a.url, 'GET', '/_admin/sleep?duration=0.3', ALICE);
+  // 2 s: still pending when B looks, even on a machine busy with other tests.
+  const jobId = await storeJob(a.url, 'GET', '/_admin/sleep?duration=2', ALICE);
   assert.match(jobId, JOB_ID);
   assert.ok(Number(jobId) < 2 ** 53 && Number(jobId) > Date.now() * 1000 - 60_000_000, 'a decimal id from the shared counter');
   assert.equal((await request(b.url, 'GET', `/_api/job/${jobId}`, { headers: ALICE })).status, 204, 'pending, seen from B');
   const fetched = await fetchWhenFinished(c.url, jobId, ALICE);
   assert.equal(fetched.status, 200);
   assert.equal(fetched.headers.get('x-arango-async-id'), jobId);
-  assert.equal((parseJson(fetched) as { duration: number }).duration, 0.3);
+  assert.equal((parseJson(fetched) as { duration: number }).duration, 2);
   for (const node of cluster.nodes) {
     assert.equal((await request(node.url, 'PUT', `/_api/job/${jobId}`, { headers: ALICE })).status, 404, `fetched once: gone at ${node.url}`);
   }
