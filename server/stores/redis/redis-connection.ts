@@ -129,7 +129,8 @@ export class RedisConnection {
   /**
    * Runs one of the store's scripts; `args` start with the key prefix. Calls of the BATCHED
    * scripts go as one (BATCH_SCRIPT): those of one turn, or, while a batch is out, all made
-   * until it comes back (MAX_BATCHES_IN_FLIGHT); each caller gets its own reply or error. Calls apply in the order they are made: any other call first sends the open batch.
+   * until it comes back (MAX_BATCHES_IN_FLIGHT); each caller gets its own reply or error.
+   * Calls apply in the order they are made: any other call first sends the open batch.
    */
   run(name: ScriptName, args: ReadonlyArray<string | Buffer>): Promise<Reply> {
     const index = (BATCHED as readonly string[]).indexOf(name);

@@ -497,18 +497,16 @@ end
 out[1] = count()
 return out`,
 
-  /** node → {{id, owner, created, request, noBody, webhook|false, started}...}; running ones queued again */
+  /**
+   * node → {{id, owner, created, request, noBody, webhook|false, attempt}...}: the pending jobs the
+   * node claimed (those it was running were queued again when its store opened: `counters`)
+   */
   recover: `
 local claimed = P .. 'cl:' .. ARGV[2]
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', claimed)) do
-  local k = jkey(id)
   local f = fields(id, 'o', 'st', 'c', 'rq', 'nb', 'wh', 'a', 'n')
   if pending(f[2]) and f[8] == ARGV[2] then
-    if f[2] == 'r' then
-      redis.call('HSET', k, 'st', 'q', 's', '0')
-      moveStatus(id, f[1], 'r', 'q')
-    end
     out[#out + 1] = {id, f[1], f[3], f[4], f[5], f[6], f[7]}
   else
     redis.call('SREM', claimed, id)
@@ -530,7 +528,8 @@ return out`,
 
   /**
    * node → {newest id, jobs stored}, at a store's open: the node restarted, so the jobs it was
-   * running are queued again (startedAt 0), as after any store's restart; `recover` hands them back.
+   * running are queued again (startedAt 0), as after any store's restart; `recover` then hands
+   * them back with the rest it claimed.
    */
   counters: `
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'cl:' .. ARGV[2])) do
