@@ -1,6 +1,6 @@
 import { loadTargetCommand, runLoad, ServerProcess } from '../load/index.js';
 import type { LiveProcesses } from './live-processes.js';
-import { ownCpuMicrosSince } from './per-job.js';
+import { ownCpuMicrosSince, windowFigures } from './per-job.js';
 import { ProcessTreeCpu } from './process-tree-cpu.js';
 import type { WorkSettings } from './work-settings.js';
 
@@ -32,11 +32,11 @@ export async function measureMemoryReference(settings: WorkSettings, live: LiveP
     const clientStart = process.cpuUsage();
     const result = await load(settings.seconds);
     const { cpuMicros, wallMicros } = serverCpu.read();
-    const jobs = Math.max(1, result.operations);
+    const figures = windowFigures({ jobs: result.operations, wallMicros, serverMicros: cpuMicros, redisMicros: 0, clientMicros: ownCpuMicrosSince(clientStart) });
     return {
-      jobsPerSecond: result.operations / (wallMicros / 1_000_000),
-      serverCpuMicrosPerJob: cpuMicros / jobs,
-      clientCpuMicrosPerJob: ownCpuMicrosSince(clientStart) / jobs,
+      jobsPerSecond: figures.jobsPerSecond,
+      serverCpuMicrosPerJob: figures.serverCpuMicrosPerJob,
+      clientCpuMicrosPerJob: figures.clientCpuMicrosPerJob,
       threads: REFERENCE_THREADS,
     };
   } finally {
